@@ -1,0 +1,179 @@
+/* cfg.c: JSON config validation helpers (see cfg.h). */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "util.h"
+
+void hr_cfg_path(char *dst, size_t n, const char *path, const char *key)
+{
+	if (path == NULL || path[0] == '\0')
+		snprintf(dst, n, "%s", key);
+	else
+		snprintf(dst, n, "%s.%s", path, key);
+}
+
+void hr_cfg_index(char *dst, size_t n, const char *path, int index)
+{
+	snprintf(dst, n, "%s[%d]", path, index);
+}
+
+int hr_cfg_check_keys(const cJSON *obj, const char *path, const char *const *allowed,
+		      struct hr_errs *errs)
+{
+	const cJSON *it, *prev;
+	char p[512];
+	int bad = 0;
+
+	cJSON_ArrayForEach(it, obj) {
+		size_t i;
+		int ok = 0;
+
+		for (i = 0; allowed != NULL && allowed[i] != NULL; i++)
+			if (it->string != NULL && strcmp(it->string, allowed[i]) == 0)
+				ok = 1;
+		hr_cfg_path(p, sizeof(p), path, it->string ? it->string : "?");
+		if (!ok) {
+			hr_errs_add(errs, p, "unknown key");
+			bad++;
+			continue;
+		}
+		/* cJSON keeps duplicate keys; the second would be ignored. */
+		for (prev = obj->child; prev != it; prev = prev->next)
+			if (prev->string != NULL && strcmp(prev->string, it->string) == 0) {
+				hr_errs_add(errs, p, "duplicate key");
+				bad++;
+				break;
+			}
+	}
+	return bad;
+}
+
+int hr_cfg_string(const cJSON *obj, const char *key, const char *path, const char **out,
+		  struct hr_errs *errs)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char p[512];
+
+	if (it == NULL)
+		return 0;
+	hr_cfg_path(p, sizeof(p), path, key);
+	if (!cJSON_IsString(it) || it->valuestring == NULL) {
+		hr_errs_add(errs, p, "expected a string");
+		return -1;
+	}
+	if (it->valuestring[0] == '\0') {
+		hr_errs_add(errs, p, "must not be empty");
+		return -1;
+	}
+	*out = it->valuestring;
+	return 1;
+}
+
+int hr_cfg_number(const cJSON *obj, const char *key, const char *path, double min, double max,
+		  double *out, struct hr_errs *errs)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char p[512];
+
+	if (it == NULL)
+		return 0;
+	hr_cfg_path(p, sizeof(p), path, key);
+	if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble)) {
+		hr_errs_add(errs, p, "expected a number");
+		return -1;
+	}
+	if (it->valuedouble < min || it->valuedouble > max) {
+		hr_errs_add(errs, p, "%g is out of range (%g to %g)", it->valuedouble, min, max);
+		return -1;
+	}
+	*out = it->valuedouble;
+	return 1;
+}
+
+int hr_cfg_bool(const cJSON *obj, const char *key, const char *path, int *out,
+		struct hr_errs *errs)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char p[512];
+
+	if (it == NULL)
+		return 0;
+	hr_cfg_path(p, sizeof(p), path, key);
+	if (!cJSON_IsBool(it)) {
+		hr_errs_add(errs, p, "expected true or false");
+		return -1;
+	}
+	*out = cJSON_IsTrue(it);
+	return 1;
+}
+
+int hr_cfg_duration(const cJSON *obj, const char *key, const char *path, double min, double max,
+		    double *out, struct hr_errs *errs)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char p[512];
+	double v;
+
+	if (it == NULL)
+		return 0;
+	hr_cfg_path(p, sizeof(p), path, key);
+	if (cJSON_IsNumber(it) && isfinite(it->valuedouble) && it->valuedouble >= 0) {
+		v = it->valuedouble;
+	} else if (cJSON_IsString(it) && hr_parse_duration(it->valuestring, &v) == 0) {
+		;
+	} else {
+		hr_errs_add(errs, p, "expected a duration: seconds or a string like \"90s\", \"15m\", \"26h\", \"7d\"");
+		return -1;
+	}
+	if (v < min || v > max) {
+		hr_errs_add(errs, p, "duration %gs is out of range (%gs to %gs)", v, min, max);
+		return -1;
+	}
+	*out = v;
+	return 1;
+}
+
+int hr_cfg_strings(const cJSON *obj, const char *key, const char *path, const char ***out,
+		   size_t *count, struct hr_errs *errs)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+	const cJSON *e;
+	const char **arr;
+	char p[512], pi[560];
+	size_t n = 0;
+	int i = 0, bad = 0;
+
+	if (it == NULL)
+		return 0;
+	hr_cfg_path(p, sizeof(p), path, key);
+	if (!cJSON_IsArray(it)) {
+		hr_errs_add(errs, p, "expected an array of strings");
+		return -1;
+	}
+	cJSON_ArrayForEach(e, it) {
+		hr_cfg_index(pi, sizeof(pi), p, i++);
+		if (!cJSON_IsString(e) || e->valuestring == NULL || e->valuestring[0] == '\0') {
+			hr_errs_add(errs, pi, "expected a non-empty string");
+			bad = 1;
+		}
+		n++;
+	}
+	if (bad)
+		return -1;
+	arr = calloc(n + 1, sizeof(*arr));
+	if (arr == NULL) {
+		hr_errs_add(errs, p, "out of memory");
+		return -1;
+	}
+	n = 0;
+	cJSON_ArrayForEach(e, it)
+		arr[n++] = e->valuestring;
+	*out = arr;
+	*count = n;
+	return 1;
+}

@@ -1,0 +1,136 @@
+/* testutil.c: see testutil.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include "testutil.h"
+
+const char *fixture(const char *rel)
+{
+	static char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s/%s", FIXTURES, rel);
+	return buf;
+}
+
+const char *tmpdir_new(const char *tag)
+{
+	static char buf[PATH_MAX];
+	const char *base = getenv("TMPDIR");
+
+	snprintf(buf, sizeof(buf), "%s/hr-%s-XXXXXX", base && base[0] ? base : "/tmp", tag);
+	if (mkdtemp(buf) == NULL) {
+		perror("mkdtemp");
+		abort();
+	}
+	return buf;
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb; (void)flag; (void)ftw;
+	return remove(path);
+}
+
+void rm_rf(const char *path)
+{
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int write_file(const char *root, const char *path, const char *data, size_t len)
+{
+	char full[PATH_MAX], *p;
+	FILE *f;
+
+	snprintf(full, sizeof(full), "%s%s", root, path);
+	for (p = full + strlen(root) + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(full, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	f = fopen(full, "wb");
+	if (f == NULL)
+		return -1;
+	if (len > 0 && fwrite(data, 1, len, f) != len) {
+		fclose(f);
+		return -1;
+	}
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+int run_probe(const struct probe *p, const char *root, const char *cfg_json,
+	      struct hr_recsink *rec)
+{
+	struct probe_env env = { .root = root };
+	struct hr_errs errs;
+	struct hr_err err = { { 0 } };
+	cJSON *cfg = NULL;
+	void *state = NULL;
+	size_t i;
+	int rc;
+
+	hr_errs_init(&errs);
+	if (cfg_json != NULL) {
+		cfg = cJSON_Parse(cfg_json);
+		if (cfg == NULL) {
+			fprintf(stderr, "run_probe: bad test config JSON: %s\n", cfg_json);
+			return -2;
+		}
+	}
+	if (p->setup(&env, cfg, "probes.test", &state, &errs) < 0 || hr_errs_any(&errs)) {
+		for (i = 0; i < errs.count; i++)
+			fprintf(stderr, "setup: %s\n", errs.items[i]);
+		hr_errs_free(&errs);
+		cJSON_Delete(cfg);
+		return -2;
+	}
+	rc = p->read(state, &rec->sink, &err);
+	if (rc < 0)
+		fprintf(stderr, "read: %s\n", err.msg);
+	p->teardown(state);
+	hr_errs_free(&errs);
+	cJSON_Delete(cfg);
+	return rc;
+}
+
+double sval(const struct hr_sample *s, const char *name)
+{
+	const struct hr_value *v;
+
+	if (s == NULL)
+		return NAN;
+	v = hr_sample_get(s, name);
+	return v ? v->v : NAN;
+}
+
+int run_suite(const char *name, CU_TestInfo *tests)
+{
+	CU_SuiteInfo suites[] = {
+		{ name, NULL, NULL, NULL, NULL, tests },
+		CU_SUITE_INFO_NULL,
+	};
+	unsigned failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	if (CU_register_suites(suites) != CUE_SUCCESS) {
+		CU_cleanup_registry();
+		return 1;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed == 0 ? 0 : 1;
+}

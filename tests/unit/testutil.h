@@ -1,0 +1,41 @@
+/* testutil.h: shared pieces of the CUnit suites: fixture paths, running a
+ * probe once against a fixture root into a recording sink, and a main()
+ * helper that runs a suite and turns failures into an exit status. */
+#ifndef HR_TESTUTIL_H
+#define HR_TESTUTIL_H
+
+#include <math.h>
+
+#include <CUnit/CUnit.h>
+
+#include "probe.h"
+#include "sample.h"
+
+/* FIXTURES "/" rel, in a static buffer (valid until the next call). */
+const char *fixture(const char *rel);
+
+/* Makes a new empty folder under $TMPDIR (or /tmp) and returns its path in
+ * a static buffer. rm_rf removes a folder tree. */
+const char *tmpdir_new(const char *tag);
+void rm_rf(const char *path);
+/* Writes len bytes to ROOT+PATH, creating parent folders. 0 or -1. */
+int write_file(const char *root, const char *path, const char *data, size_t len);
+
+/* Runs probe p once: setup with the JSON config text cfg_json (NULL: no
+ * config) against root, read into rec, teardown. Returns read()'s result,
+ * or -2 when setup failed. */
+int run_probe(const struct probe *p, const char *root, const char *cfg_json,
+	      struct hr_recsink *rec);
+
+/* A value of a sample, or NAN when the sample lacks it (or s is NULL). */
+double sval(const struct hr_sample *s, const char *name);
+
+/* Runs the suite name with its tests (CU_TestInfo array ending in
+ * CU_TEST_INFO_NULL) and returns 0 when all pass, 1 otherwise. */
+int run_suite(const char *name, CU_TestInfo *tests);
+
+#define ASSERT_VAL(s, name, expected) \
+	CU_ASSERT_DOUBLE_EQUAL(sval((s), (name)), (expected), 1e-9 * (1 + fabs((double)(expected))))
+#define ASSERT_NO_VAL(s, name) CU_ASSERT(isnan(sval((s), (name))))
+
+#endif
