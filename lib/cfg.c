@@ -88,7 +88,7 @@ int hr_cfg_number(const cJSON *obj, const char *key, const char *path, double mi
 		return -1;
 	}
 	if (it->valuedouble < min || it->valuedouble > max) {
-		hr_errs_add(errs, p, "%g is out of range (%g to %g)", it->valuedouble, min, max);
+		hr_errs_add(errs, p, "%.15g is out of range (%.15g to %.15g)", it->valuedouble, min, max);
 		return -1;
 	}
 	*out = it->valuedouble;

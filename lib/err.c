@@ -66,13 +66,15 @@ void hr_errs_add(struct hr_errs *errs, const char *path, const char *fmt, ...)
 		errs->items = n;
 		errs->cap = ncap;
 	}
+	if (path[0] == '\0')
+		path = "(top)";
 	len = strlen(path) + strlen(msg) + 3;
 	line = malloc(len);
 	if (line == NULL) {
 		errs->dropped++;
 		return;
 	}
-	snprintf(line, len, "%s: %s", path[0] ? path : "(top)", msg);
+	snprintf(line, len, "%s: %s", path, msg);
 	errs->items[errs->count++] = line;
 }
 

@@ -1,11 +1,13 @@
 /* rrdstore.h: one host's RRD archives, written with librrd's thread-safe
  * calls. Layout (DESIGN.md "On disk"): DIR/PROBE.rrd for an empty instance,
  * DIR/PROBE-INSTANCE.rrd otherwise, INSTANCE escaped so that the name can
- * never leave DIR. One DS per value, named as the value; counters DERIVE
+ * never leave DIR. One DS per value, named as the value; counters DDERIVE
  * (min 0), levels GAUGE (schema.h); heartbeat 2 x step. Archives: the native
  * step for 2 days, 1 min for 2 weeks, 5 min for 3 months, 1 h for 2 years,
  * 1 day for 10 years; AVERAGE and MAX, plus MIN for probes that keep the
- * low-water mark. Used by the agent (DATA/rrd/HOST) and the central. */
+ * low-water mark. Used by the agent (DATA/rrd/HOST) and the central.
+ * A store is for one thread at a time (it caches what it learnt of each
+ * file, unlocked); different stores may be used from different threads. */
 #ifndef HR_RRDSTORE_H
 #define HR_RRDSTORE_H
 
@@ -17,36 +19,57 @@
 
 struct rrdstore;
 
-/* Opens (creating it and its parents when needed) the folder DIR for one
- * host's archives. Caller frees with rrdstore_destroy(). */
+/* Opens (creating it and its parents, mode 0755, when needed) the folder DIR
+ * for one host's archives; NULL (err filled) when it cannot be created.
+ * Borrows dir. Caller frees with rrdstore_destroy(), which accepts NULL. */
 struct rrdstore *rrdstore_new(const char *dir, struct hr_err *err);
 void rrdstore_destroy(struct rrdstore *st);
 
 /* Writes one sample with the given step (seconds; the probe's interval).
- * A missing file is created with one DS per value of this sample. A value
- * the file has no DS for is added to the file (rrd_tune); a DS the sample
- * lacks is written as unknown. A sample at or before the file's last update
- * is skipped and returns 1 (a duplicate, not an error). 0 written, -1 error. */
+ * Borrows s. A missing file is created (folder again included, for one that
+ * was removed) through a temporary name renamed into place, so that a crash
+ * never leaves a half-written archive; its archives follow this step, while
+ * an existing file keeps its own. A value the file has no DS for is added to
+ * the file, old data kept (rrd_create_r2 with the file as template and
+ * source, renamed into place: rrd_tune is not thread-safe); when that fails,
+ * the other values are still written and -1 names the value. A DS the sample
+ * lacks, or a non-finite value, is written as unknown. A sample at or before
+ * the file's last update is skipped and returns 1 (a duplicate, not an error).
+ * A sample without values writes nothing and returns 0. 0 written, -1 error
+ * (step 0, no time, an invalid value name, librrd or file system failure).
+ * Steady state (file known to this store, no new value) is one librrd call. */
 int rrdstore_write(struct rrdstore *st, const struct hr_sample *s, unsigned step,
 		   struct hr_err *err);
 
-/* The file name (no folder) for PROBE/INSTANCE into dst: "fs-%2Fvar.rrd".
- * Every byte of INSTANCE outside [A-Za-z0-9_.-] and a leading '.' become
- * %XX, so that the name holds no '/' and is never "." or "..". -1 when it
- * does not fit. */
+/* The file name (no folder) for PROBE/INSTANCE into dst: "fs-%2Fvar.rrd",
+ * "load.rrd" for an empty (or NULL) instance. Every byte of INSTANCE outside
+ * [A-Za-z0-9_.-] and a leading '.' become %XX (upper-case hex), so that the
+ * name holds no '/' and no NUL and is never "." or "..". PROBE must be 1-15
+ * of [A-Za-z0-9_] (no '-': the first '-' ends the probe name). -1 (err
+ * filled) for a bad probe name, when dst is too small, or when the name
+ * would pass 240 bytes (file names have 255 at most; the temporary names used
+ * while creating need the rest). */
 int rrdstore_filename(char *dst, size_t n, const char *probe, const char *instance,
 		      struct hr_err *err);
 
-/* The inverse of the instance escaping: "%2Fvar" -> "/var". -1 on a
- * malformed escape. */
+/* The inverse of the instance escaping, on the part of a file name between
+ * "PROBE-" and ".rrd": "%2Fvar" -> "/var" into dst (size n). -1 on a
+ * malformed escape, on anything rrdstore_filename() would not have written
+ * (a bare '/', lower-case hex, "%61" for 'a', %00), or when dst (size n) is
+ * too small. */
 int rrdstore_unescape(char *dst, size_t n, const char *escaped);
 
-/* Full path of PROBE/INSTANCE's archive in st's folder. */
+/* Full path of PROBE/INSTANCE's archive in st's folder into dst (size n).
+ * -1 (err filled) as rrdstore_filename(), or when dst is too small. */
 int rrdstore_path(const struct rrdstore *st, char *dst, size_t n, const char *probe,
 		  const char *instance, struct hr_err *err);
 
 /* Bytes one DS takes in an archive of this step (all RRAs, 8 bytes a row),
- * with or without the MIN archives: the figure the README documents. */
+ * with or without the MIN archives: the figure the README documents. Layout:
+ * an archive's resolution is rounded to a whole number of steps (at least
+ * one); rows are rounded up to cover the retention (months of 31 days, years
+ * of 366); archives of the same steps per row are one archive with the
+ * longer retention; one step per row keeps AVERAGE only. 0 for step 0. */
 size_t rrdstore_bytes_per_ds(unsigned step, int keep_min);
 
 #endif

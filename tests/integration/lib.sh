@@ -1,0 +1,65 @@
+# lib.sh: shared helpers of the integration scripts (sourced, POSIX sh).
+# Each script gets a fresh temp folder in $T, removed on exit together with
+# every process it started through `bg`.
+set -eu
+: "${top_builddir:=$(pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+AGENT="$top_builddir/headroom-agent"
+FIX="$top_srcdir/tests/fixtures"
+T=$(mktemp -d "${TMPDIR:-/tmp}/hr-it-XXXXXX")
+PIDS=""
+failures=0
+passes=0
+
+cleanup() {
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in $PIDS; do
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+# bg CMD...: start CMD in the background, remember its pid in $BGPID.
+bg() {
+	"$@" &
+	BGPID=$!
+	PIDS="$PIDS $BGPID"
+}
+
+ok() { passes=$((passes + 1)); echo "ok: $*"; }
+fail() { failures=$((failures + 1)); echo "FAIL: $*"; }
+
+# check DESCRIPTION CMD...: run CMD, count it as passed when it succeeds.
+check() {
+	d=$1
+	shift
+	if "$@"; then ok "$d"; else fail "$d"; fi
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds; a bound
+# for a broken run, not a timing assertion.
+wait_for() {
+	n=$(($1 * 5))
+	shift
+	while [ "$n" -gt 0 ]; do
+		if "$@" 2>/dev/null; then return 0; fi
+		sleep 0.2
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# jq-like checks with python3: pyjson FILE EXPR (EXPR sees `d`, the doc).
+pyjson() {
+	python3 -c 'import json,sys
+d=json.load(open(sys.argv[1]))
+sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2"
+}
+
+finish() {
+	echo "$passes passed, $failures failed"
+	[ "$failures" -eq 0 ]
+}
