@@ -104,6 +104,47 @@ int run_probe(const struct probe *p, const char *root, const char *cfg_json,
 	return rc;
 }
 
+/* Runs probe p `reads` times on one state with stderr sent to a file, and
+ * returns how many logged lines contain needle (-1 on a setup failure). */
+int probe_log_lines(const struct probe *p, const char *root, int reads, const char *needle)
+{
+	struct probe_env env = { .root = root };
+	struct hr_recsink rec;
+	struct hr_errs errs;
+	struct hr_err err;
+	char path[] = "/tmp/hr-log-XXXXXX", line[1024];
+	void *state = NULL;
+	int fd, saved, i, n = 0;
+	FILE *f;
+
+	hr_errs_init(&errs);
+	hr_recsink_init(&rec);
+	if (p->setup(&env, NULL, "probes.test", &state, &errs) < 0)
+		return -1;
+	fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fd, 2);
+	for (i = 0; i < reads; i++)
+		p->read(state, &rec.sink, &err);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fd);
+	p->teardown(state);
+	hr_recsink_free(&rec);
+	hr_errs_free(&errs);
+	f = fopen(path, "r");
+	CU_ASSERT_FATAL(f != NULL);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, needle) != NULL)
+			n++;
+	fclose(f);
+	unlink(path);
+	return n;
+}
+
 double sval(const struct hr_sample *s, const char *name)
 {
 	const struct hr_value *v;

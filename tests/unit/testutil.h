@@ -27,6 +27,12 @@ int write_file(const char *root, const char *path, const char *data, size_t len)
 int run_probe(const struct probe *p, const char *root, const char *cfg_json,
 	      struct hr_recsink *rec);
 
+/* Runs probe p `reads` times on one state (no config) with stderr sent to a
+ * file, and returns how many logged lines contain needle (-1 when setup
+ * fails): how the suites check that a problem is logged once, not every
+ * interval. */
+int probe_log_lines(const struct probe *p, const char *root, int reads, const char *needle);
+
 /* A value of a sample, or NAN when the sample lacks it (or s is NULL). */
 double sval(const struct hr_sample *s, const char *name);
 
@@ -34,8 +40,9 @@ double sval(const struct hr_sample *s, const char *name);
  * CU_TEST_INFO_NULL) and returns 0 when all pass, 1 otherwise. */
 int run_suite(const char *name, CU_TestInfo *tests);
 
-#define ASSERT_VAL(s, name, expected) \
-	CU_ASSERT_DOUBLE_EQUAL(sval((s), (name)), (expected), 1e-9 * (1 + fabs((double)(expected))))
-#define ASSERT_NO_VAL(s, name) CU_ASSERT(isnan(sval((s), (name))))
+#define ASSERT_VAL(s, name, expected) do { \
+	CU_ASSERT_DOUBLE_EQUAL(sval((s), (name)), (expected), 1e-9 * (1 + fabs((double)(expected)))); \
+	} while (0)
+#define ASSERT_NO_VAL(s, name) do { CU_ASSERT(isnan(sval((s), (name)))); } while (0)
 
 #endif
