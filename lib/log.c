@@ -28,6 +28,9 @@ void hr_log_init(const char *ident, int use_syslog, enum hr_log_level max)
 }
 
 static void log_vwrite(enum hr_log_level level, const char *suffix, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void log_vwrite(enum hr_log_level level, const char *suffix, const char *fmt, va_list ap)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	static const char *const name[] = { "error", "warning", "info", "debug" };
