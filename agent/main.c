@@ -218,7 +218,9 @@ static void deliver_store(void *ctx, const char *probe, unsigned step,
 
 	atomic_fetch_add(&ag->stats.samples, n);
 	for (i = 0; i < n; i++) {
-		if (rrdstore_write(ag->run->store, &samples[i], step, &err) < 0) {
+		unsigned st = samples[i].step ? samples[i].step : step;
+
+		if (rrdstore_write(ag->run->store, &samples[i], st, &err) < 0) {
 			failed = 1;
 			atomic_fetch_add(&ag->stats.dropped_samples, 1);
 			hr_complain(c, "store: probe %s: %s", probe, err.msg);

@@ -32,6 +32,8 @@ struct hr_label {
 
 struct hr_sample {
 	time_t t; /* 0: the scheduler stamps the time the read started */
+	unsigned step; /* seconds between samples of this instance; 0: the
+			* probe's interval (exec checks have their own) */
 	char probe[HR_PROBE_MAX];
 	char instance[HR_INSTANCE_MAX];
 	size_t nvalues;
