@@ -75,6 +75,37 @@ static int buf_append(char **buf, size_t *used, size_t *size, size_t cap, const 
 	return over;
 }
 
+/* Resolves argv[0] like execvp would (PATH search when it has no '/') into
+ * dst, so that "no such program" is an error of ours before spawning: where
+ * posix_spawn falls back to fork (under valgrind, for one), an exec failure
+ * would only show as exit status 127. */
+static int find_program(const char *name, char *dst, size_t n, struct hr_err *err)
+{
+	const char *path = getenv("PATH"), *p;
+
+	if (strchr(name, '/') != NULL) {
+		if (access(name, X_OK) != 0)
+			return hr_err_errno(err, errno, "run %s", name);
+		if (hr_strlcpy(dst, name, n) >= n)
+			return hr_err_set(err, "run %s: path too long", name);
+		return 0;
+	}
+	if (path == NULL || path[0] == '\0')
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; *p != '\0';) {
+		const char *e = strchr(p, ':');
+		size_t dl = e ? (size_t)(e - p) : strlen(p);
+
+		if (dl > 0 && (size_t)snprintf(dst, n, "%.*s/%s", (int)dl, p, name) < n &&
+		    access(dst, X_OK) == 0)
+			return 0;
+		p += dl;
+		if (*p == ':')
+			p++;
+	}
+	return hr_err_errno(err, ENOENT, "run %s (PATH %s)", name, path);
+}
+
 static void kill_group(pid_t pid)
 {
 	/* The child is its own group leader (POSIX_SPAWN_SETPGROUP). */
@@ -91,11 +122,13 @@ int hr_run(const char *const *argv, double timeout, size_t cap, struct hr_run_re
 	size_t out_size = 0, err_size = 0;
 	double deadline = hr_now_mono() + timeout;
 	sigset_t none, dfl;
-	char **env = NULL;
+	char **env = NULL, prog[4096];
 	pid_t pid = -1;
 	int rc = -1, e, wstatus = 0, reaped = 0;
 
 	memset(res, 0, sizeof(*res));
+	if (find_program(argv[0], prog, sizeof(prog), err) < 0)
+		return -1;
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
 		hr_err_errno(err, errno, "run %s: pipe", argv[0]);
 		goto out;
@@ -121,7 +154,7 @@ int hr_run(const char *const *argv, double timeout, size_t cap, struct hr_run_re
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
 				 POSIX_SPAWN_SETSIGDEF);
-	e = posix_spawnp(&pid, argv[0], &fa, &attr, (char *const *)argv, env);
+	e = posix_spawn(&pid, prog, &fa, &attr, (char *const *)argv, env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	if (e != 0) {
