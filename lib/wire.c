@@ -38,6 +38,10 @@ static cJSON *sample_to_json(const struct hr_sample *s)
 	    (values = cJSON_AddObjectToObject(o, "values")) == NULL ||
 	    (labels = cJSON_AddObjectToObject(o, "labels")) == NULL)
 		goto fail;
+	/* Only instances with an interval of their own (exec checks) say so;
+	 * the others have the document's "interval". */
+	if (s->step != 0 && add_number(o, "step", s->step) == NULL)
+		goto fail;
 	for (i = 0; i < s->nvalues; i++)
 		if (add_number(values, s->values[i].name, s->values[i].v) == NULL)
 			goto fail;

@@ -2,7 +2,9 @@
  * with --once --json, spools and ships to the central:
  * {"host": ..., "agent": "headroom-agent/VERSION", "seq": N, "interval": S,
  *  "samples": [{"t": UNIX, "probe": ..., "instance": ..., "values": {...},
- *               "labels": {...}}]} */
+ *               "labels": {...}}]}
+ * A sample whose instance has an interval of its own (an exec check) also
+ * carries "step": SECONDS; the others go by the document's "interval". */
 #ifndef HR_WIRE_H
 #define HR_WIRE_H
 

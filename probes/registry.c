@@ -8,12 +8,12 @@
 
 extern const struct probe probe_load, probe_cpu, probe_mem, probe_psi, probe_fs,
 	probe_disk, probe_md, probe_net, probe_bond, probe_ups, probe_smart, probe_backup,
-	probe_tls, probe_agent;
+	probe_tls, probe_exec, probe_agent;
 
 const struct probe *const probes[] = {
 	&probe_load, &probe_cpu, &probe_mem, &probe_psi, &probe_fs,
 	&probe_disk, &probe_md, &probe_net, &probe_bond,
-	&probe_ups, &probe_smart, &probe_backup, &probe_tls,
+	&probe_ups, &probe_smart, &probe_backup, &probe_tls, &probe_exec,
 	&probe_agent,
 	NULL,
 };

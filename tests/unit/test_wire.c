@@ -24,8 +24,9 @@ static void test_encode(void)
 	hr_sample_set(&s[0], "avail", 0.1);
 	hr_sample_label(&s[0], "fstype", "ext4");
 	hr_sample_label(&s[0], "device", "/dev/md0 \"quoted\"");
-	hr_sample_init(&s[1], "load", NULL);
+	hr_sample_init(&s[1], "exec", "procs");
 	s[1].t = 1764316810;
+	s[1].step = 60;
 
 	text = hr_wire_encode("web1", 42, 10, s, 2, 0, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
@@ -48,8 +49,10 @@ static void test_encode(void)
 	CU_ASSERT_DOUBLE_EQUAL(cJSON_GetObjectItem(v, "avail")->valuedouble, 0.1, 0);
 	CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "labels"), "device")->valuestring,
 			       "/dev/md0 \"quoted\"");
+	CU_ASSERT_PTR_NULL(cJSON_GetObjectItem(o, "step")); /* the document's interval */
 	o = cJSON_GetArrayItem(arr, 1);
-	CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(o, "instance")->valuestring, "");
+	CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(o, "instance")->valuestring, "procs");
+	CU_ASSERT_EQUAL(cJSON_GetObjectItem(o, "step")->valuedouble, 60);
 	CU_ASSERT(cJSON_IsObject(cJSON_GetObjectItem(o, "values")));
 	CU_ASSERT(cJSON_IsObject(cJSON_GetObjectItem(o, "labels")));
 	cJSON_Delete(doc);
