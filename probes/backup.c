@@ -440,7 +440,6 @@ const struct probe probe_backup = {
 	.name = "backup",
 	.core = 0,
 	.default_interval = 60,
-	.keys = NULL, /* every key but "interval" names a backup */
 	.setup = backup_setup,
 	.read = backup_read,
 	.teardown = backup_teardown,

@@ -130,7 +130,6 @@ static void cpu_teardown(void *state)
 const struct probe probe_cpu = {
 	.name = "cpu",
 	.core = 1,
-	.keys = NULL,
 	.setup = cpu_setup,
 	.read = cpu_read,
 	.teardown = cpu_teardown,

@@ -29,7 +29,6 @@ struct disk_state {
 	struct hr_complain c_parse; /* lines skipped */
 };
 
-static const char *const disk_keys[] = { "devices", "exclude", "partitions", NULL };
 
 void disk_stats_init(struct disk_stats *s)
 {
@@ -348,7 +347,6 @@ static int disk_setup(const struct probe_env *env, const cJSON *cfg, const char 
 const struct probe probe_disk = {
 	.name = "disk",
 	.core = 1,
-	.keys = disk_keys,
 	.setup = disk_setup,
 	.read = disk_read,
 	.teardown = disk_teardown,

@@ -776,7 +776,6 @@ const struct probe probe_exec = {
 	.name = "exec",
 	.core = 0,
 	.default_interval = 0,
-	.keys = NULL, /* every key but "interval" names a check */
 	.setup = exec_setup,
 	.read = exec_read,
 	.teardown = exec_teardown,

@@ -73,7 +73,6 @@ struct fs_slot {
 	struct statvfs st;
 };
 
-static const char *const fs_keys[] = { "tmpfs", "fstypes", "exclude", "timeout", NULL };
 
 /* File systems without capacity of their own: kernel interfaces, memory,
  * container layers and read-only images. Their use is either meaningless or
@@ -827,7 +826,6 @@ const struct probe probe_fs = {
 	.name = "fs",
 	.core = 1,
 	.default_interval = 60, /* statvfs is the costliest read; capacity moves slowly */
-	.keys = fs_keys,
 	.setup = fs_setup,
 	.read = fs_read,
 	.teardown = fs_teardown,

@@ -259,7 +259,6 @@ static void load_teardown(void *state)
 const struct probe probe_load = {
 	.name = "load",
 	.core = 1,
-	.keys = NULL,
 	.setup = load_setup,
 	.read = load_read,
 	.teardown = load_teardown,

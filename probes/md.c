@@ -979,7 +979,6 @@ static void md_teardown(void *state)
 const struct probe probe_md = {
 	.name = "md",
 	.core = 1,
-	.keys = NULL,
 	.setup = md_setup,
 	.read = md_read,
 	.teardown = md_teardown,

@@ -234,7 +234,6 @@ static void mem_teardown(void *state)
 const struct probe probe_mem = {
 	.name = "mem",
 	.core = 1,
-	.keys = NULL,
 	.setup = mem_setup,
 	.read = mem_read,
 	.teardown = mem_teardown,

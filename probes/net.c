@@ -59,7 +59,6 @@ static const struct {
 	{ "tx_dropped", offsetof(struct net_dev_row, tx_dropped) },
 };
 
-static const char *const net_keys[] = { "interfaces", "exclude", NULL };
 static const char *const net_allowed[] = { "interfaces", "exclude", "interval", NULL };
 
 static void net_issue(struct net_issues *is, const char *fmt, ...)
@@ -525,7 +524,6 @@ static int net_setup(const struct probe_env *env, const cJSON *cfg, const char *
 const struct probe probe_net = {
 	.name = "net",
 	.core = 1,
-	.keys = net_keys,
 	.setup = net_setup,
 	.read = net_read,
 	.teardown = net_teardown,

@@ -22,11 +22,9 @@ struct probe {
 	const char *name;
 	int core;               /* 1: runs unless "NAME": false */
 	double default_interval; /* seconds; 0: the agent's interval */
-	/* Config keys of the probe's object besides the generic "interval"
-	 * (NULL-terminated; NULL: none). Unknown keys are config errors. */
-	const char *const *keys;
 	/* Validates cfg (the probe's config object, or NULL when the config has
-	 * none) and makes the state. Every problem goes into errs, prefixed with
+	 * none; every key of it, "interval" included, is setup's to check, and
+	 * an unknown key is an error) and makes the state. Every problem goes into errs, prefixed with
 	 * path ("probes.fs"). Returns 0 and sets *state (which may be NULL), or
 	 * -1 when the config is invalid or the probe cannot work at all. */
 	int (*setup)(const struct probe_env *env, const cJSON *cfg, const char *path,

@@ -221,7 +221,6 @@ static void psi_teardown(void *state)
 const struct probe probe_psi = {
 	.name = "psi",
 	.core = 1,
-	.keys = NULL,
 	.setup = psi_setup,
 	.read = psi_read,
 	.teardown = psi_teardown,

@@ -939,13 +939,11 @@ static int smart_read(void *state, struct hr_sink *sink, struct hr_err *err)
 	return 0;
 }
 
-static const char *const smart_keys[] = { "devices", "command", "timeout", NULL };
 
 const struct probe probe_smart = {
 	.name = "smart",
 	.core = 0,
 	.default_interval = 300, /* SMART queries are slow and may wake disks */
-	.keys = smart_keys,
 	.setup = smart_setup,
 	.read = smart_read,
 	.teardown = smart_teardown,

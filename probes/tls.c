@@ -63,7 +63,6 @@ struct tls_run {
 	char errbuf[CURL_ERROR_SIZE]; /* libcurl's detailed text (with timings) */
 };
 
-static const char *const tls_keys[] = { "targets", "timeout", NULL };
 static const char *const tls_allowed[] = { "targets", "timeout", "interval", NULL };
 static const char *const tls_target_keys[] = { "target", "sni", "ca", "name", NULL };
 
@@ -642,7 +641,6 @@ const struct probe probe_tls = {
 	.name = "tls",
 	.core = 0,
 	.default_interval = 60,
-	.keys = tls_keys,
 	.setup = tls_setup,
 	.read = tls_read,
 	.teardown = tls_teardown,

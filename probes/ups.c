@@ -48,7 +48,6 @@ struct ups_state {
 	size_t count;
 };
 
-static const char *const ups_keys[] = { "nut", "apcupsd", "timeout", "max_bytes", NULL };
 static const char *const ups_allowed[] = { "nut", "apcupsd", "timeout", "max_bytes",
 					   "interval", NULL };
 static const char *const ups_nut_keys[] = { "ups", "username", "password", "starttls", "ca",
@@ -392,7 +391,6 @@ static int ups_read(void *state, struct hr_sink *sink, struct hr_err *err)
 const struct probe probe_ups = {
 	.name = "ups",
 	.core = 0,
-	.keys = ups_keys,
 	.setup = ups_setup,
 	.read = ups_read,
 	.teardown = ups_teardown,
