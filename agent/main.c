@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -442,6 +443,10 @@ int main(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &o) < 0)
 		return 2;
+	/* librrd builds a whole new archive in memory (megabytes) when it
+	 * creates one; with glibc's dynamic threshold that block would stay in
+	 * the heap for good afterwards. Large blocks go back to the system. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	hr_log_init("headroom-agent", o.use_syslog, o.verbose ? HR_LOG_DEBUG : HR_LOG_INFO);
 	memset(&ag, 0, sizeof(ag));
 	pthread_mutex_init(&ag.lock, NULL);

@@ -376,7 +376,7 @@ size_t scheduler_run_once(struct scheduler *s, double timeout, sched_deliver_fn 
 	}
 	for (i = 0; i < s->n; i++)
 		if (!got[i])
-			hr_log_warnx("probe %s: no answer within %.0f s; left out",
+			hr_log_warnx("probe %s: no answer within %g s; left out",
 				     s->slots[i].probe->name, timeout);
 	free(got);
 	return pending;

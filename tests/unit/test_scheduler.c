@@ -145,6 +145,19 @@ static void test_hang_does_not_stall(void)
 
 	scheduler_tick(s, t0 + 3);
 	collect_fast(s, &g, 1);
+	/* Let the hanging read really begin before the next slots. */
+	{
+		double deadline = hr_now_wall() + 30;
+		int started = 0;
+
+		while (!started && hr_now_wall() < deadline) {
+			pthread_mutex_lock(&gate.lock);
+			started = gate.reads > 0;
+			pthread_mutex_unlock(&gate.lock);
+			if (!started)
+				scheduler_wait(s, hr_now_wall() + 0.01);
+		}
+	}
 	CU_ASSERT_EQUAL(g.fast, 1);
 	CU_ASSERT_EQUAL(g.last_t, (time_t)t0); /* the aligned slot */
 	CU_ASSERT_EQUAL(g.step, 10);
