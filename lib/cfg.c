@@ -22,10 +22,22 @@ void hr_cfg_index(char *dst, size_t n, const char *path, int index)
 	snprintf(dst, n, "%s[%d]", path, index);
 }
 
+int hr_cfg_dup_key(const cJSON *obj, const cJSON *item)
+{
+	const cJSON *prev;
+
+	if (item->string == NULL)
+		return 0;
+	for (prev = obj->child; prev != NULL && prev != item; prev = prev->next)
+		if (prev->string != NULL && strcmp(prev->string, item->string) == 0)
+			return 1;
+	return 0;
+}
+
 int hr_cfg_check_keys(const cJSON *obj, const char *path, const char *const *allowed,
 		      struct hr_errs *errs)
 {
-	const cJSON *it, *prev;
+	const cJSON *it;
 	char p[512];
 	int bad = 0;
 
@@ -42,15 +54,24 @@ int hr_cfg_check_keys(const cJSON *obj, const char *path, const char *const *all
 			bad++;
 			continue;
 		}
-		/* cJSON keeps duplicate keys; the second would be ignored. */
-		for (prev = obj->child; prev != it; prev = prev->next)
-			if (prev->string != NULL && strcmp(prev->string, it->string) == 0) {
-				hr_errs_add(errs, p, "duplicate key");
-				bad++;
-				break;
-			}
+		if (hr_cfg_dup_key(obj, it)) {
+			hr_errs_add(errs, p, "duplicate key");
+			bad++;
+		}
 	}
 	return bad;
+}
+
+int hr_cfg_object(const cJSON *cfg, const char *path, const char *const *allowed,
+		  struct hr_errs *errs)
+{
+	if (cfg == NULL || cJSON_IsTrue(cfg))
+		return 0;
+	if (!cJSON_IsObject(cfg)) {
+		hr_errs_add(errs, path, "expected an object");
+		return -1;
+	}
+	return hr_cfg_check_keys(cfg, path, allowed, errs) > 0 ? -1 : 0;
 }
 
 int hr_cfg_string(const cJSON *obj, const char *key, const char *path, const char **out,
@@ -176,4 +197,44 @@ int hr_cfg_strings(const cJSON *obj, const char *key, const char *path, const ch
 	*out = arr;
 	*count = n;
 	return 1;
+}
+
+void hr_strv_free(char **v)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+int hr_cfg_strv(const cJSON *obj, const char *key, const char *path, char ***out,
+		struct hr_errs *errs)
+{
+	const char **arr = NULL;
+	char **copy, p[512];
+	size_t n = 0, i;
+	int r;
+
+	r = hr_cfg_strings(obj, key, path, &arr, &n, errs);
+	if (r <= 0)
+		return r;
+	copy = calloc(n + 1, sizeof(*copy));
+	if (copy == NULL)
+		goto nomem;
+	for (i = 0; i < n; i++) {
+		copy[i] = strdup(arr[i]);
+		if (copy[i] == NULL) {
+			hr_strv_free(copy);
+			goto nomem;
+		}
+	}
+	free(arr);
+	*out = copy;
+	return 1;
+nomem:
+	free(arr);
+	hr_cfg_path(p, sizeof(p), path, key);
+	hr_errs_add(errs, p, "out of memory");
+	return -1;
 }

@@ -21,6 +21,18 @@ void hr_cfg_index(char *dst, size_t n, const char *path, int index);
 int hr_cfg_check_keys(const cJSON *obj, const char *path, const char *const *allowed,
 		      struct hr_errs *errs);
 
+/* Does a member of obj before item have item's key? cJSON keeps duplicate
+ * keys, and the getters would silently use the first. */
+int hr_cfg_dup_key(const cJSON *obj, const cJSON *item);
+
+/* The usual probe config: cfg may be NULL (not configured), a JSON true
+ * (enabled, defaults) or an object whose keys are all in allowed
+ * (NULL-terminated), each once. Returns 0 then; otherwise adds "expected an
+ * object" at path, or an error per unknown or duplicate key, and returns -1.
+ * The getters below accept NULL or true as cfg and find no keys there. */
+int hr_cfg_object(const cJSON *cfg, const char *path, const char *const *allowed,
+		  struct hr_errs *errs);
+
 /* A string; *out borrows from obj. Empty strings are invalid. */
 int hr_cfg_string(const cJSON *obj, const char *key, const char *path, const char **out,
 		  struct hr_errs *errs);
@@ -38,5 +50,12 @@ int hr_cfg_duration(const cJSON *obj, const char *key, const char *path, double 
  * borrowed pointers (caller frees the array only, with free()). */
 int hr_cfg_strings(const cJSON *obj, const char *key, const char *path, const char ***out,
 		   size_t *count, struct hr_errs *errs);
+/* Like hr_cfg_strings, but *out is a new NULL-terminated array of owned
+ * copies, so it outlives the config (caller frees with hr_strv_free()).
+ * *out is left alone when absent or invalid. */
+int hr_cfg_strv(const cJSON *obj, const char *key, const char *path, char ***out,
+		struct hr_errs *errs);
+/* Frees a NULL-terminated array of strings and the strings; v may be NULL. */
+void hr_strv_free(char **v);
 
 #endif

@@ -114,3 +114,23 @@ void hr_complain_clear(struct hr_complain *c, const char *fmt, ...)
 	log_vwrite(HR_LOG_INFO, NULL, fmt, ap);
 	va_end(ap);
 }
+
+void hr_issue(struct hr_issues *is, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (is->n++ > 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(is->first, sizeof(is->first), fmt, ap);
+	va_end(ap);
+}
+
+int hr_issues_complain(struct hr_complain *c, const struct hr_issues *is, const char *subject)
+{
+	if (is->n > 1)
+		hr_complain(c, "%s: %s (and %u more problems)", subject, is->first, is->n - 1);
+	else if (is->n == 1)
+		hr_complain(c, "%s: %s", subject, is->first);
+	return is->n > 0;
+}

@@ -41,4 +41,20 @@ int hr_complain(struct hr_complain *c, const char *fmt, ...)
 void hr_complain_clear(struct hr_complain *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Problems met during one pass (one read of a probe): the first is kept in
+ * full, the rest only counted, so that a broken source logs one line per
+ * change ("%s (and %u more problems)") instead of one per item.
+ * Zero-initialise. */
+struct hr_issues {
+	unsigned n;
+	char first[HR_ERR_MAX];
+};
+
+/* Counts a problem; formats it into is->first when it is the first. */
+void hr_issue(struct hr_issues *is, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* When is holds problems, complains through c with "SUBJECT: FIRST", plus
+ * " (and N more problems)" when there were more, and returns 1; returns 0
+ * (c untouched, for the caller's hr_complain_clear) when there were none. */
+int hr_issues_complain(struct hr_complain *c, const struct hr_issues *is, const char *subject);
+
 #endif

@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -148,6 +150,16 @@ int hr_read_attr(const char *root, const char *path, char *buf, size_t n, struct
 	return 0;
 }
 
+int hr_read_netattr(const char *root, const char *dir, const char *attr, char *buf, size_t n,
+		    struct hr_err *err)
+{
+	char rel[512];
+
+	if ((size_t)snprintf(rel, sizeof(rel), "/sys/class/net/%s/%s", dir, attr) >= sizeof(rel))
+		return hr_err_set(err, "/sys/class/net/%s/%s: path too long", dir, attr);
+	return hr_read_attr(root, rel, buf, n, err);
+}
+
 void hr_lines_init(struct hr_lines *it, const char *buf, size_t len)
 {
 	it->p = buf;
@@ -264,6 +276,44 @@ int hr_parse_double(const char *s, size_t len, double *out)
 int hr_field_eq(const char *s, size_t len, const char *word)
 {
 	return strlen(word) == len && memcmp(s, word, len) == 0;
+}
+
+void hr_printable(char *dst, size_t n, const char *s, size_t len)
+{
+	size_t i;
+
+	if (len > n - 1)
+		len = n - 1;
+	for (i = 0; i < len; i++)
+		dst[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	dst[len] = '\0';
+}
+
+int hr_glob_any(char *const *globs, const char *s)
+{
+	size_t i;
+
+	for (i = 0; globs != NULL && globs[i] != NULL; i++)
+		if (fnmatch(globs[i], s, 0) == 0)
+			return 1;
+	return 0;
+}
+
+int hr_ifname_ok(const char *s, size_t len, size_t max)
+{
+	size_t i;
+
+	if (len == 0 || len >= max)
+		return 0;
+	if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= ' ' || c == 0x7f || c == '/' || c == ':')
+			return 0;
+	}
+	return 1;
 }
 
 int hr_parse_duration(const char *s, double *seconds)

@@ -31,6 +31,13 @@ int hr_read_file(const char *root, const char *path, char **out, size_t *len,
  * with trailing white space removed. Fails when it does not fit. */
 int hr_read_attr(const char *root, const char *path, char *buf, size_t n, struct hr_err *err);
 
+/* Reads /sys/class/net/DIR/ATTR under root like hr_read_attr (DIR is an
+ * interface name, or "bond0/lower_eth0" for a link below one; check names
+ * from outside with hr_ifname_ok first). 0, or -1 (err filled when not NULL)
+ * when missing, unreadable, too long for buf or the path is too long. */
+int hr_read_netattr(const char *root, const char *dir, const char *attr, char *buf, size_t n,
+		    struct hr_err *err);
+
 /* Line iterator over a buffer of known length; lines exclude the '\n'.
  * A NUL byte inside a line is kept as part of the line. */
 struct hr_lines {
@@ -59,6 +66,21 @@ int hr_parse_double(const char *s, size_t len, double *out);
 
 /* Does the field [s, s+len) equal the NUL-terminated word? */
 int hr_field_eq(const char *s, size_t len, const char *word);
+
+/* Copies [s, s+len) into dst (size n > 0), cut to fit and NUL-terminated,
+ * with anything but printable ASCII replaced by '?', so that outside text
+ * cannot put control bytes or broken UTF-8 into labels, JSON or the log. */
+void hr_printable(char *dst, size_t n, const char *s, size_t len);
+
+/* Does s match one of the fnmatch(3) globs (NULL-terminated, no flags, so
+ * "*" also crosses '/')? NULL globs match nothing. */
+int hr_glob_any(char *const *globs, const char *s);
+
+/* Is [s, s+len) a name the kernel could have given a network interface
+ * (dev_valid_name(): not empty, not "." or "..", no '/', ':', white space or
+ * control byte) that is shorter than max? Such names are used in sysfs
+ * paths, so this also keeps a path inside /sys/class/net. */
+int hr_ifname_ok(const char *s, size_t len, size_t max);
 
 /* Parses a duration: a non-negative number of seconds, or a number followed
  * by one of s, m, h, d, w ("90s", "15m", "26h", "7d"). 0 or -1. */

@@ -20,7 +20,7 @@ static int agent_setup(const struct probe_env *env, const cJSON *cfg, const char
 {
 	struct agent_state *st;
 
-	if (cfg != NULL && hr_cfg_check_keys(cfg, path, agent_keys, errs) > 0)
+	if (hr_cfg_object(cfg, path, agent_keys, errs) < 0)
 		return -1;
 	st = calloc(1, sizeof(*st));
 	if (st == NULL) {

@@ -358,19 +358,14 @@ static int backup_setup(const struct probe_env *env, const cJSON *cfg, const cha
 		return -1;
 	}
 	cJSON_ArrayForEach(it, cfg) {
-		const cJSON *prev;
 		char p[512];
-		int dup = 0;
 
 		/* "interval" is the agent's (checked there); every other key is
 		 * a backup's name. */
 		if (it->string == NULL || strcmp(it->string, "interval") == 0)
 			continue;
 		hr_cfg_path(p, sizeof(p), path, it->string);
-		for (prev = cfg->child; prev != it; prev = prev->next)
-			if (prev->string != NULL && strcmp(prev->string, it->string) == 0)
-				dup = 1;
-		if (dup) {
+		if (hr_cfg_dup_key(cfg, it)) {
 			hr_errs_add(errs, p, "duplicate key");
 			bad = 1;
 			continue;

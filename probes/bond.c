@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <dirent.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +19,6 @@
 struct bond_state {
 	const char *root; /* borrowed from the probe_env */
 	struct hr_complain complain;
-};
-
-/* Problems met during one read: the first is logged, the rest counted. */
-struct bond_issues {
-	unsigned n;
-	char first[HR_ERR_MAX];
 };
 
 /* Does ROOT+PATH exist? Tells "not there" (normal: no bonding driver, no
@@ -62,40 +55,6 @@ static const struct {
 	{ "adaptive load balancing", "balance-alb" },
 };
 
-static void bond_issue(struct bond_issues *is, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void bond_issue(struct bond_issues *is, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (is->n++ > 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(is->first, sizeof(is->first), fmt, ap);
-	va_end(ap);
-}
-
-/* A name the kernel could have given an interface (no '/', ':' or white
- * space, not "." or ".."). Names end up in sysfs paths, so this also keeps
- * a path inside /sys/class/net. */
-static int bond_name_ok(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len >= BOND_NAME_MAX)
-		return 0;
-	if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
-		return 0;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c <= ' ' || c == 0x7f || c == '/' || c == ':')
-			return 0;
-	}
-	return 1;
-}
-
 static int bond_is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r';
@@ -130,7 +89,7 @@ long bond_add_slave(struct bond_info *b, const char *name, size_t len)
 {
 	struct bond_slave *sl;
 
-	if (!bond_name_ok(name, len))
+	if (!hr_ifname_ok(name, len, BOND_NAME_MAX))
 		return -1;
 	if (b->nslaves == BOND_SLAVES_MAX) {
 		b->dropped_slaves++;
@@ -249,7 +208,7 @@ int bond_parse_proc(const char *buf, size_t len, struct bond_info *b)
 			b->slaves_known = 1;
 		} else if (hr_field_eq(key, klen, "Currently Active Slave")) {
 			/* "None" when no slave is active: then there is none to name. */
-			if (bond_name_ok(val, vlen) && !hr_field_eq(val, vlen, "None")) {
+			if (hr_ifname_ok(val, vlen, BOND_NAME_MAX) && !hr_field_eq(val, vlen, "None")) {
 				memcpy(b->active_slave, val, vlen);
 				b->active_slave[vlen] = '\0';
 			}
@@ -325,18 +284,6 @@ int bond_fill_sample(const struct bond_info *b, const char *name, struct hr_samp
 	return 0;
 }
 
-/* Reads /sys/class/net/DIR/ATTR into buf; 0 or -1 (missing, unreadable). */
-static int bond_attr(const struct bond_state *st, const char *dir, const char *attr, char *buf,
-		     size_t n)
-{
-	char rel[384];
-	struct hr_err e;
-
-	if ((size_t)snprintf(rel, sizeof(rel), "/sys/class/net/%s/%s", dir, attr) >= sizeof(rel))
-		return -1;
-	return hr_read_attr(st->root, rel, buf, n, &e);
-}
-
 /* A slave's attribute: under the master (slave_S on older kernels and in
  * captures, lower_S on newer ones) or in the slave's own folder. */
 static int bond_slave_attr(const struct bond_state *st, const char *bond, const char *slave,
@@ -348,17 +295,17 @@ static int bond_slave_attr(const struct bond_state *st, const char *bond, const 
 
 	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
 		snprintf(dir, sizeof(dir), "%s/%s%s", bond, links[i], slave);
-		if (bond_attr(st, dir, attr, buf, n) == 0)
+		if (hr_read_netattr(st->root, dir, attr, buf, n, NULL) == 0)
 			return 0;
 	}
-	return bond_attr(st, slave, attr, buf, n);
+	return hr_read_netattr(st->root, slave, attr, buf, n, NULL);
 }
 
 /* Fills in from sysfs what /proc did not give (everything when have_proc
  * is 0): bonding/{mode,active_slave,mii_status,slaves,ad_aggregator} and
  * each slave's bonding_slave/{mii_status,ad_aggregator_id} or operstate. */
 static void bond_from_sys(const struct bond_state *st, const char *bond, int have_proc,
-			  struct bond_info *b, struct bond_issues *is)
+			  struct bond_info *b, struct hr_issues *is)
 {
 	char buf[4096];
 	struct hr_fields it;
@@ -366,27 +313,28 @@ static void bond_from_sys(const struct bond_state *st, const char *bond, int hav
 	size_t flen, i;
 	int64_t id;
 
-	if (b->mode[0] == '\0' && bond_attr(st, bond, "bonding/mode", buf, sizeof(buf)) == 0 &&
+	if (b->mode[0] == '\0' &&
+	    hr_read_netattr(st->root, bond, "bonding/mode", buf, sizeof(buf), NULL) == 0 &&
 	    buf[0] != '\0')
 		bond_mode_name(b->mode, sizeof(b->mode), buf, strlen(buf));
 	if (b->active_slave[0] == '\0' &&
-	    bond_attr(st, bond, "bonding/active_slave", buf, sizeof(buf)) == 0 &&
-	    bond_name_ok(buf, strlen(buf)))
+	    hr_read_netattr(st->root, bond, "bonding/active_slave", buf, sizeof(buf), NULL) == 0 &&
+	    hr_ifname_ok(buf, strlen(buf), BOND_NAME_MAX))
 		hr_strlcpy(b->active_slave, buf, sizeof(b->active_slave));
 	if (have_proc)
 		return;
-	if (bond_attr(st, bond, "bonding/mii_status", buf, sizeof(buf)) == 0)
+	if (hr_read_netattr(st->root, bond, "bonding/mii_status", buf, sizeof(buf), NULL) == 0)
 		b->mii_up = bond_mii(buf, strlen(buf));
-	if (bond_attr(st, bond, "bonding/ad_aggregator", buf, sizeof(buf)) == 0 &&
+	if (hr_read_netattr(st->root, bond, "bonding/ad_aggregator", buf, sizeof(buf), NULL) == 0 &&
 	    hr_parse_i64(buf, strlen(buf), &id) == 0 && id >= 0)
 		b->active_agg = id;
-	if (bond_attr(st, bond, "bonding/slaves", buf, sizeof(buf)) < 0)
+	if (hr_read_netattr(st->root, bond, "bonding/slaves", buf, sizeof(buf), NULL) < 0)
 		return;
 	b->slaves_known = 1;
 	hr_fields_init(&it, buf, strlen(buf));
 	while (hr_fields_next(&it, &f, &flen))
 		if (bond_add_slave(b, f, flen) < 0 && b->nslaves < BOND_SLAVES_MAX)
-			bond_issue(is, "/sys/class/net/%s/bonding/slaves: bad slave name", bond);
+			hr_issue(is, "/sys/class/net/%s/bonding/slaves: bad slave name", bond);
 	for (i = 0; i < b->nslaves; i++) {
 		struct bond_slave *sl = &b->slaves[i];
 
@@ -396,7 +344,7 @@ static void bond_from_sys(const struct bond_state *st, const char *bond, int hav
 		else if (bond_slave_attr(st, bond, sl->name, "operstate", buf, sizeof(buf)) == 0)
 			sl->mii_up = bond_mii(buf, strlen(buf));
 		if (sl->mii_up < 0)
-			bond_issue(is, "%s: slave %s: no MII status or operstate in sysfs", bond,
+			hr_issue(is, "%s: slave %s: no MII status or operstate in sysfs", bond,
 				   sl->name);
 		if (bond_slave_attr(st, bond, sl->name, "bonding_slave/ad_aggregator_id", buf,
 				    sizeof(buf)) == 0 &&
@@ -410,7 +358,7 @@ static int bond_names_add(struct bond_name **v, size_t *n, size_t *cap, const ch
 {
 	size_t i;
 
-	if (!bond_name_ok(s, len))
+	if (!hr_ifname_ok(s, len, BOND_NAME_MAX))
 		return 0;
 	for (i = 0; i < *n; i++)
 		if (hr_field_eq(s, len, (*v)[i].name))
@@ -439,7 +387,7 @@ static int bond_name_cmp(const void *a, const void *b)
  * "Creating and Destroying Bonds"); /proc/net/bonding holds a file each.
  * Neither existing means the bonding driver is not loaded: no bonds. */
 static int bond_list(const struct bond_state *st, struct bond_name **v, size_t *n,
-		     struct bond_issues *is)
+		     struct hr_issues *is)
 {
 	char *buf = NULL, path[4096];
 	size_t len, cap = 0, flen;
@@ -464,7 +412,7 @@ static int bond_list(const struct bond_state *st, struct bond_name **v, size_t *
 		free(buf);
 		buf = NULL;
 	} else {
-		bond_issue(is, "%s", e.msg);
+		hr_issue(is, "%s", e.msg);
 	}
 	if (hr_path(path, sizeof(path), st->root, "/proc/net/bonding", &e) == 0 &&
 	    (dir = opendir(path)) != NULL) {
@@ -480,14 +428,14 @@ static int bond_list(const struct bond_state *st, struct bond_name **v, size_t *
 	return 0;
 nomem:
 	free(buf);
-	bond_issue(is, "out of memory");
+	hr_issue(is, "out of memory");
 	return -1;
 }
 
 static int bond_read(void *state, struct hr_sink *sink, struct hr_err *err)
 {
 	struct bond_state *st = state;
-	struct bond_issues is = { 0, { 0 } };
+	struct hr_issues is = { 0, { 0 } };
 	struct bond_name *names = NULL;
 	struct bond_info b;
 	struct hr_sample s;
@@ -504,13 +452,13 @@ static int bond_read(void *state, struct hr_sink *sink, struct hr_err *err)
 		if (bond_exists(st->root, rel)) {
 			have_proc = hr_read_file(st->root, rel, &buf, &len, HR_FILE_CAP, &e) == 0;
 			if (!have_proc)
-				bond_issue(&is, "%s", e.msg);
+				hr_issue(&is, "%s", e.msg);
 		}
 		if (have_proc) {
 			if (bond_parse_proc(buf, len, &b) < 0)
-				bond_issue(&is, "%s: out of memory", rel);
+				hr_issue(&is, "%s: out of memory", rel);
 			else if (b.skipped > 0)
-				bond_issue(&is, "%s: line %u: cannot parse (%u problems)", rel,
+				hr_issue(&is, "%s: line %u: cannot parse (%u problems)", rel,
 					   b.bad_line, b.skipped);
 			free(buf);
 			/* A file with no recognisable content: try sysfs. */
@@ -524,7 +472,7 @@ static int bond_read(void *state, struct hr_sink *sink, struct hr_err *err)
 			hr_sink_put(sink, &s);
 			made++;
 		} else
-			bond_issue(&is, "%s: neither /proc/net/bonding nor sysfs lists its slaves",
+			hr_issue(&is, "%s: neither /proc/net/bonding nor sysfs lists its slaves",
 				   names[i].name);
 		bond_info_free(&b);
 	}
@@ -534,12 +482,7 @@ static int bond_read(void *state, struct hr_sink *sink, struct hr_err *err)
 		hr_err_set(err, "probe bond: %s", is.first);
 		rc = -1;
 	}
-	if (is.n > 1)
-		hr_complain(&st->complain, "probe bond: %s (and %u more problems)", is.first,
-			    is.n - 1);
-	else if (is.n == 1)
-		hr_complain(&st->complain, "probe bond: %s", is.first);
-	else
+	if (!hr_issues_complain(&st->complain, &is, "probe bond"))
 		hr_complain_clear(&st->complain, "probe bond: bonds readable again");
 	return rc;
 }
@@ -554,11 +497,7 @@ static int bond_setup(const struct probe_env *env, const cJSON *cfg, const char 
 {
 	struct bond_state *st;
 
-	if (cfg != NULL && !cJSON_IsObject(cfg)) {
-		hr_errs_add(errs, path, "expected an object");
-		return -1;
-	}
-	if (hr_cfg_check_keys(cfg, path, bond_allowed, errs) > 0)
+	if (hr_cfg_object(cfg, path, bond_allowed, errs) < 0)
 		return -1;
 	st = calloc(1, sizeof(*st));
 	if (st == NULL) {

@@ -68,11 +68,7 @@ static int cpu_setup(const struct probe_env *env, const cJSON *cfg, const char *
 	struct cpu_state *st;
 	long hz;
 
-	if (cfg != NULL && !cJSON_IsObject(cfg)) {
-		hr_errs_add(errs, path, "expected an object");
-		return -1;
-	}
-	if (cfg != NULL && hr_cfg_check_keys(cfg, path, cpu_allowed, errs) > 0)
+	if (hr_cfg_object(cfg, path, cpu_allowed, errs) < 0)
 		return -1;
 	hz = sysconf(_SC_CLK_TCK);
 	if (hz <= 0) {

@@ -5,7 +5,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -156,16 +155,6 @@ int disk_parse_diskstats(const char *buf, size_t len, struct disk_stats *out, st
 	return 0;
 }
 
-static int disk_glob_any(char *const *globs, const char *name)
-{
-	size_t i;
-
-	for (i = 0; globs != NULL && globs[i] != NULL; i++)
-		if (fnmatch(globs[i], name, 0) == 0)
-			return 1;
-	return 0;
-}
-
 static int disk_is_virtual(const char *name)
 {
 	return strncmp(name, "loop", 4) == 0 || strncmp(name, "ram", 3) == 0;
@@ -190,12 +179,12 @@ static int disk_wanted(const struct disk_state *st, int have_sys_block, const ch
 {
 	if (st->devices != NULL) {
 		/* Naming a loop or ram device explicitly brings it in. */
-		if (!disk_glob_any(st->devices, name))
+		if (!hr_glob_any(st->devices, name))
 			return 0;
 	} else if (disk_is_virtual(name)) {
 		return 0;
 	}
-	if (disk_glob_any(st->exclude, name))
+	if (hr_glob_any(st->exclude, name))
 		return 0;
 	if (!st->partitions && !disk_is_whole(st, have_sys_block, name))
 		return 0;
@@ -256,56 +245,15 @@ out:
 	return rc;
 }
 
-static void disk_free_globs(char **g)
-{
-	size_t i;
-
-	for (i = 0; g != NULL && g[i] != NULL; i++)
-		free(g[i]);
-	free(g);
-}
-
 static void disk_teardown(void *state)
 {
 	struct disk_state *st = state;
 
 	if (st == NULL)
 		return;
-	disk_free_globs(st->devices);
-	disk_free_globs(st->exclude);
+	hr_strv_free(st->devices);
+	hr_strv_free(st->exclude);
 	free(st);
-}
-
-/* Copies a config array of strings: the config may go before the probe. */
-static int disk_cfg_globs(const cJSON *cfg, const char *key, const char *path, char ***out,
-			  struct hr_errs *errs)
-{
-	const char **arr = NULL;
-	char **copy, p[512];
-	size_t n = 0, i;
-	int r;
-
-	r = hr_cfg_strings(cfg, key, path, &arr, &n, errs);
-	if (r <= 0)
-		return r;
-	copy = calloc(n + 1, sizeof(*copy));
-	if (copy == NULL)
-		goto nomem;
-	for (i = 0; i < n; i++) {
-		copy[i] = strdup(arr[i]);
-		if (copy[i] == NULL) {
-			disk_free_globs(copy);
-			goto nomem;
-		}
-	}
-	free(arr);
-	*out = copy;
-	return 1;
-nomem:
-	free(arr);
-	hr_cfg_path(p, sizeof(p), path, key);
-	hr_errs_add(errs, p, "out of memory");
-	return -1;
 }
 
 static int disk_setup(const struct probe_env *env, const cJSON *cfg, const char *path,
@@ -321,21 +269,20 @@ static int disk_setup(const struct probe_env *env, const cJSON *cfg, const char 
 		return -1;
 	}
 	st->root = env->root;
-	if (cfg != NULL && !cJSON_IsTrue(cfg)) {
+	/* The getters find nothing in NULL or true: defaults. */
+	if (hr_cfg_object(cfg, path, allowed, errs) < 0) {
 		if (!cJSON_IsObject(cfg)) {
-			hr_errs_add(errs, path, "expected an object");
 			disk_teardown(st);
 			return -1;
 		}
-		if (hr_cfg_check_keys(cfg, path, allowed, errs) > 0)
-			bad = 1;
-		if (disk_cfg_globs(cfg, "devices", path, &st->devices, errs) < 0)
-			bad = 1;
-		if (disk_cfg_globs(cfg, "exclude", path, &st->exclude, errs) < 0)
-			bad = 1;
-		if (hr_cfg_bool(cfg, "partitions", path, &st->partitions, errs) < 0)
-			bad = 1;
+		bad = 1;
 	}
+	if (hr_cfg_strv(cfg, "devices", path, &st->devices, errs) < 0)
+		bad = 1;
+	if (hr_cfg_strv(cfg, "exclude", path, &st->exclude, errs) < 0)
+		bad = 1;
+	if (hr_cfg_bool(cfg, "partitions", path, &st->partitions, errs) < 0)
+		bad = 1;
 	if (bad) {
 		disk_teardown(st);
 		return -1;

@@ -66,19 +66,6 @@ static int exec_is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
-/* Copies len bytes of s into dst (size n) with anything but printable ASCII
- * made '?', cut to fit. */
-static void exec_printable(char *dst, size_t n, const char *s, size_t len)
-{
-	size_t i;
-
-	if (len > n - 1)
-		len = n - 1;
-	for (i = 0; i < len; i++)
-		dst[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	dst[len] = '\0';
-}
-
 /* Length of the decimal number at the start of s: [+-]digits[.digits] with
  * at least one digit, then an optional exponent; 0 when there is none. */
 static size_t exec_number_len(const char *s, size_t len)
@@ -223,13 +210,13 @@ static void exec_parse_perfdata(const char *p, const char *end, struct exec_outp
 			p++;
 		if (exec_parse_perf_item(start, (size_t)(p - start), &item) < 0) {
 			if (o->bad++ == 0)
-				exec_printable(o->first_bad, sizeof(o->first_bad), start,
-					       (size_t)(p - start));
+				hr_printable(o->first_bad, sizeof(o->first_bad), start,
+					     (size_t)(p - start));
 			continue;
 		}
 		if (item.unit == EXEC_UNIT_OTHER && o->odd_units++ == 0)
-			exec_printable(o->first_odd, sizeof(o->first_odd), item.uom,
-				       strlen(item.uom));
+			hr_printable(o->first_odd, sizeof(o->first_odd), item.uom,
+				     strlen(item.uom));
 		if (o->count == EXEC_PERF_MAX) {
 			o->dropped++;
 			continue;
@@ -259,7 +246,7 @@ void exec_parse_output(const char *buf, size_t len, struct exec_output *out)
 		line++;
 	while (end > line && (exec_is_space(end[-1]) || end[-1] == '\0'))
 		end--;
-	exec_printable(out->text, sizeof(out->text), line, (size_t)(end - line));
+	hr_printable(out->text, sizeof(out->text), line, (size_t)(end - line));
 	/* Long text; its first '|' starts perfdata that runs to the end. */
 	while (hr_lines_next(&it, &line, &l)) {
 		if (in_perf) {
@@ -564,17 +551,12 @@ static int exec_setup(const struct probe_env *env, const cJSON *cfg, const char 
 	}
 	pthread_mutex_init(&st->lock, NULL);
 	cJSON_ArrayForEach(it, cfg) {
-		const cJSON *prev;
 		char p[600];
-		int dup = 0;
 
 		if (it->string == NULL || strcmp(it->string, "interval") == 0)
 			continue;
 		hr_cfg_path(p, sizeof(p), path, it->string);
-		for (prev = cfg->child; prev != it; prev = prev->next)
-			if (prev->string != NULL && strcmp(prev->string, it->string) == 0)
-				dup = 1;
-		if (dup) {
+		if (hr_cfg_dup_key(cfg, it)) {
 			hr_errs_add(errs, p, "duplicate key");
 			bad = 1;
 			continue;
@@ -650,7 +632,7 @@ static void exec_errout_line(const struct hr_run_result *r, char *dst, size_t n)
 		len = (size_t)(nl - s);
 	while (len > 0 && exec_is_space(s[len - 1]))
 		len--;
-	exec_printable(dst, n, s, len);
+	hr_printable(dst, n, s, len);
 }
 
 /* Makes the sample of one check that ran (or failed to start). */

@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -246,16 +245,6 @@ int fs_pseudo(const char *fstype)
 	return fs_in_list(fs_pseudo_types, fstype);
 }
 
-static int fs_glob_any(const char *const *globs, const char *s)
-{
-	size_t i;
-
-	for (i = 0; globs != NULL && globs[i] != NULL; i++)
-		if (fnmatch(globs[i], s, 0) == 0)
-			return 1;
-	return 0;
-}
-
 /* A mount and its line number, for sorting without moving the mounts; ties
  * fall back to the line order, so the result does not depend on qsort. */
 struct fs_ref {
@@ -333,7 +322,9 @@ void fs_filter_mounts(struct fs_mounts *m, const struct fs_filter *f)
 		int wanted = !fs_pseudo(x->fstype) || fs_in_list(f->fstypes, x->fstype) ||
 			     (f->tmpfs && strcmp(x->fstype, "tmpfs") == 0);
 
-		if (!wanted || fs_glob_any(f->exclude, x->mountpoint))
+		/* hr_glob_any only reads the globs: the cast drops no const it
+		 * relies on. */
+		if (!wanted || hr_glob_any((char *const *)f->exclude, x->mountpoint))
 			x->mountpoint[0] = '\0';
 	}
 	fs_compact(m);
@@ -724,15 +715,6 @@ out:
 	return rc;
 }
 
-static void fs_free_strings(char **g)
-{
-	size_t i;
-
-	for (i = 0; g != NULL && g[i] != NULL; i++)
-		free(g[i]);
-	free(g);
-}
-
 static void fs_teardown(void *state)
 {
 	struct fs_state *st = state;
@@ -745,41 +727,9 @@ static void fs_teardown(void *state)
 	for (i = 0; i < st->ntracks; i++)
 		fs_track_free(st->tracks[i]);
 	free(st->tracks);
-	fs_free_strings(st->fstypes);
-	fs_free_strings(st->exclude);
+	hr_strv_free(st->fstypes);
+	hr_strv_free(st->exclude);
 	free(st);
-}
-
-/* Copies a config array of strings: the config may go before the probe. */
-static int fs_cfg_strings(const cJSON *cfg, const char *key, const char *path, char ***out,
-			  struct hr_errs *errs)
-{
-	const char **arr = NULL;
-	char **copy, p[512];
-	size_t n = 0, i;
-	int r;
-
-	r = hr_cfg_strings(cfg, key, path, &arr, &n, errs);
-	if (r <= 0)
-		return r;
-	copy = calloc(n + 1, sizeof(*copy));
-	if (copy == NULL)
-		goto nomem;
-	for (i = 0; i < n; i++) {
-		copy[i] = strdup(arr[i]);
-		if (copy[i] == NULL) {
-			fs_free_strings(copy);
-			goto nomem;
-		}
-	}
-	free(arr);
-	*out = copy;
-	return 1;
-nomem:
-	free(arr);
-	hr_cfg_path(p, sizeof(p), path, key);
-	hr_errs_add(errs, p, "out of memory");
-	return -1;
 }
 
 static int fs_setup(const struct probe_env *env, const cJSON *cfg, const char *path,
@@ -797,23 +747,22 @@ static int fs_setup(const struct probe_env *env, const cJSON *cfg, const char *p
 	st->root = env->root;
 	st->timeout = FS_DEFAULT_TIMEOUT;
 	st->statvfs_fn = statvfs;
-	if (cfg != NULL && !cJSON_IsTrue(cfg)) {
+	/* The getters find nothing in NULL or true: defaults. */
+	if (hr_cfg_object(cfg, path, allowed, errs) < 0) {
 		if (!cJSON_IsObject(cfg)) {
-			hr_errs_add(errs, path, "expected an object");
 			fs_teardown(st);
 			return -1;
 		}
-		if (hr_cfg_check_keys(cfg, path, allowed, errs) > 0)
-			bad = 1;
-		if (hr_cfg_bool(cfg, "tmpfs", path, &st->tmpfs, errs) < 0)
-			bad = 1;
-		if (fs_cfg_strings(cfg, "fstypes", path, &st->fstypes, errs) < 0)
-			bad = 1;
-		if (fs_cfg_strings(cfg, "exclude", path, &st->exclude, errs) < 0)
-			bad = 1;
-		if (hr_cfg_duration(cfg, "timeout", path, 0.01, 600, &st->timeout, errs) < 0)
-			bad = 1;
+		bad = 1;
 	}
+	if (hr_cfg_bool(cfg, "tmpfs", path, &st->tmpfs, errs) < 0)
+		bad = 1;
+	if (hr_cfg_strv(cfg, "fstypes", path, &st->fstypes, errs) < 0)
+		bad = 1;
+	if (hr_cfg_strv(cfg, "exclude", path, &st->exclude, errs) < 0)
+		bad = 1;
+	if (hr_cfg_duration(cfg, "timeout", path, 0.01, 600, &st->timeout, errs) < 0)
+		bad = 1;
 	if (bad) {
 		fs_teardown(st);
 		return -1;

@@ -938,11 +938,7 @@ static int md_setup(const struct probe_env *env, const cJSON *cfg, const char *p
 	static const char *const allowed[] = { "interval", NULL };
 	struct md_state *st;
 
-	if (cfg != NULL && !cJSON_IsObject(cfg) && !cJSON_IsBool(cfg)) {
-		hr_errs_add(errs, path, "expected an object");
-		return -1;
-	}
-	if (cfg != NULL && cJSON_IsObject(cfg) && hr_cfg_check_keys(cfg, path, allowed, errs) > 0)
+	if (hr_cfg_object(cfg, path, allowed, errs) < 0)
 		return -1;
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)

@@ -8,8 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,17 +24,8 @@
 struct net_state {
 	const char *root;  /* borrowed from the probe_env */
 	char **include;    /* "interfaces" globs; NULL: every interface */
-	size_t ninclude;
 	char **exclude;    /* "exclude" globs */
-	size_t nexclude;
 	struct hr_complain complain;
-};
-
-/* Problems met during one read: the first is logged, the rest counted, so a
- * broken file logs once per change instead of once per interface. */
-struct net_issues {
-	unsigned n;
-	char first[HR_ERR_MAX];
 };
 
 /* An interface seen in sysfs, /proc/net/dev or both. */
@@ -60,40 +49,6 @@ static const struct {
 };
 
 static const char *const net_allowed[] = { "interfaces", "exclude", "interval", NULL };
-
-static void net_issue(struct net_issues *is, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void net_issue(struct net_issues *is, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (is->n++ > 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(is->first, sizeof(is->first), fmt, ap);
-	va_end(ap);
-}
-
-/* A name the kernel could have given an interface (dev_valid_name(): no
- * '/', ':' or white space, not "." or "..") that fits our buffers. Names
- * are used in sysfs paths, so this also keeps a path inside /sys/class/net. */
-static int net_name_ok(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len >= NET_NAME_MAX)
-		return 0;
-	if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
-		return 0;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c <= ' ' || c == 0x7f || c == '/' || c == ':')
-			return 0;
-	}
-	return 1;
-}
 
 void net_dev_init(struct net_dev *d)
 {
@@ -151,7 +106,7 @@ static int net_dev_line(struct net_dev *d, const char *line, size_t len, unsigne
 		name++;
 		nlen--;
 	}
-	if (!net_name_ok(name, nlen)) {
+	if (!hr_ifname_ok(name, nlen, NET_NAME_MAX)) {
 		net_dev_skip(d, lineno);
 		return 0;
 	}
@@ -206,21 +161,11 @@ int net_dev_parse(const char *buf, size_t len, struct net_dev *d)
 	return 0;
 }
 
-static int net_glob_any(char *const *globs, size_t n, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (fnmatch(globs[i], name, 0) == 0)
-			return 1;
-	return 0;
-}
-
 static int net_wanted(const struct net_state *st, const char *name)
 {
-	if (st->include != NULL && !net_glob_any(st->include, st->ninclude, name))
+	if (st->include != NULL && !hr_glob_any(st->include, name))
 		return 0;
-	return !net_glob_any(st->exclude, st->nexclude, name);
+	return !hr_glob_any(st->exclude, name);
 }
 
 static int net_if_cmp(const void *a, const void *b)
@@ -265,7 +210,7 @@ static int net_list_sys(const char *root, struct net_if **ifs, size_t *n, size_t
 	while ((de = readdir(dir)) != NULL) {
 		size_t len = strlen(de->d_name);
 
-		if (!net_name_ok(de->d_name, len) || strcmp(de->d_name, "bonding_masters") == 0)
+		if (!hr_ifname_ok(de->d_name, len, NET_NAME_MAX) || strcmp(de->d_name, "bonding_masters") == 0)
 			continue;
 		if (fstatat(dirfd(dir), de->d_name, &sb, 0) < 0 || !S_ISDIR(sb.st_mode))
 			continue;
@@ -278,45 +223,36 @@ static int net_list_sys(const char *root, struct net_if **ifs, size_t *n, size_t
 	return rc;
 }
 
-/* Reads /sys/class/net/IF/ATTR into buf; 0 or -1 (missing or unreadable). */
-static int net_attr(const struct net_state *st, const char *ifname, const char *attr,
-		    char *buf, size_t n)
-{
-	char rel[256];
-	struct hr_err e;
-
-	if ((size_t)snprintf(rel, sizeof(rel), "/sys/class/net/%s/%s", ifname, attr) >= sizeof(rel))
-		return -1;
-	return hr_read_attr(st->root, rel, buf, n, &e);
-}
-
 /* Link state from sysfs. Values the kernel does not report are left out:
  * carrier fails with EINVAL while the interface is administratively down,
  * speed reads -1 (SPEED_UNKNOWN), empty or fails without a link. */
 static void net_sys_link(const struct net_state *st, const char *ifname, struct hr_sample *s,
-			 struct net_issues *is)
+			 struct hr_issues *is)
 {
 	char buf[64];
 	int64_t v;
 
-	if (net_attr(st, ifname, "operstate", buf, sizeof(buf)) == 0 && buf[0] != '\0') {
+	if (hr_read_netattr(st->root, ifname, "operstate", buf, sizeof(buf), NULL) == 0 &&
+	    buf[0] != '\0') {
 		hr_sample_set(s, "up", strcmp(buf, "up") == 0 ? 1 : 0);
 		hr_sample_label(s, "operstate", buf);
 	}
-	if (net_attr(st, ifname, "carrier", buf, sizeof(buf)) == 0 && buf[0] != '\0') {
+	if (hr_read_netattr(st->root, ifname, "carrier", buf, sizeof(buf), NULL) == 0 &&
+	    buf[0] != '\0') {
 		if (strcmp(buf, "0") == 0 || strcmp(buf, "1") == 0)
 			hr_sample_set(s, "carrier", buf[0] == '1');
 		else
-			net_issue(is, "/sys/class/net/%s/carrier: cannot parse \"%s\"", ifname, buf);
+			hr_issue(is, "/sys/class/net/%s/carrier: cannot parse \"%s\"", ifname, buf);
 	}
-	if (net_attr(st, ifname, "speed", buf, sizeof(buf)) == 0 && buf[0] != '\0') {
+	if (hr_read_netattr(st->root, ifname, "speed", buf, sizeof(buf), NULL) == 0 &&
+	    buf[0] != '\0') {
 		/* Older kernels printed SPEED_UNKNOWN unsigned: 4294967295. */
 		if (hr_parse_i64(buf, strlen(buf), &v) < 0)
-			net_issue(is, "/sys/class/net/%s/speed: cannot parse \"%s\"", ifname, buf);
+			hr_issue(is, "/sys/class/net/%s/speed: cannot parse \"%s\"", ifname, buf);
 		else if (v >= 0 && v < 4294967295LL)
 			hr_sample_set(s, "speed_mbps", (double)v);
 	}
-	if (net_attr(st, ifname, "duplex", buf, sizeof(buf)) == 0 &&
+	if (hr_read_netattr(st->root, ifname, "duplex", buf, sizeof(buf), NULL) == 0 &&
 	    (strcmp(buf, "full") == 0 || strcmp(buf, "half") == 0))
 		hr_sample_label(s, "duplex", buf);
 }
@@ -325,7 +261,7 @@ static void net_sys_link(const struct net_state *st, const char *ifname, struct 
  * sysfs lacks. Returns how many counters were missing from both. */
 static unsigned net_counters_fill(const struct net_state *st, const struct net_if *ifc,
 				  const struct net_dev_row *row, struct hr_sample *s,
-				  struct net_issues *is)
+				  struct hr_issues *is)
 {
 	char buf[64], attr[64];
 	unsigned missing = 0;
@@ -335,12 +271,12 @@ static unsigned net_counters_fill(const struct net_state *st, const struct net_i
 	for (i = 0; i < sizeof(net_counters) / sizeof(net_counters[0]); i++) {
 		if (ifc->in_sys) {
 			snprintf(attr, sizeof(attr), "statistics/%s", net_counters[i].name);
-			if (net_attr(st, ifc->name, attr, buf, sizeof(buf)) == 0) {
+			if (hr_read_netattr(st->root, ifc->name, attr, buf, sizeof(buf), NULL) == 0) {
 				if (hr_parse_u64(buf, strlen(buf), &v) == 0) {
 					hr_sample_set(s, net_counters[i].name, (double)v);
 					continue;
 				}
-				net_issue(is, "/sys/class/net/%s/%s: cannot parse \"%s\"",
+				hr_issue(is, "/sys/class/net/%s/%s: cannot parse \"%s\"",
 					  ifc->name, attr, buf);
 			}
 		}
@@ -357,7 +293,7 @@ static unsigned net_counters_fill(const struct net_state *st, const struct net_i
 static int net_read(void *state, struct hr_sink *sink, struct hr_err *err)
 {
 	struct net_state *st = state;
-	struct net_issues is = { 0, { 0 } };
+	struct hr_issues is = { 0, { 0 } };
 	struct hr_err proc_err = { { 0 } }, sys_err = { { 0 } };
 	struct net_if *ifs = NULL;
 	size_t nifs = 0, cap = 0, nsys, i;
@@ -371,9 +307,9 @@ static int net_read(void *state, struct hr_sink *sink, struct hr_err *err)
 	if (hr_read_file(st->root, "/proc/net/dev", &buf, &len, HR_FILE_CAP, &proc_err) == 0) {
 		have_proc = 1;
 		if (net_dev_parse(buf, len, &dev) < 0)
-			net_issue(&is, "/proc/net/dev: out of memory");
+			hr_issue(&is, "/proc/net/dev: out of memory");
 		if (dev.skipped > 0)
-			net_issue(&is, "/proc/net/dev: line %u: cannot parse (%u lines skipped)",
+			hr_issue(&is, "/proc/net/dev: line %u: cannot parse (%u lines skipped)",
 				  dev.bad_line, dev.skipped);
 		free(buf);
 	}
@@ -391,7 +327,7 @@ static int net_read(void *state, struct hr_sink *sink, struct hr_err *err)
 		for (j = 0; j < nsys && !seen; j++)
 			seen = strcmp(ifs[j].name, dev.rows[i].name) == 0;
 		if (!seen && net_if_add(&ifs, &nifs, &cap, dev.rows[i].name, 0) < 0) {
-			net_issue(&is, "out of memory");
+			hr_issue(&is, "out of memory");
 			break;
 		}
 	}
@@ -411,34 +347,16 @@ static int net_read(void *state, struct hr_sink *sink, struct hr_err *err)
 			hr_sink_put(sink, &s);
 	}
 	if (need_proc)
-		net_issue(&is, "%s (counters missing from sysfs)", proc_err.msg);
+		hr_issue(&is, "%s (counters missing from sysfs)", proc_err.msg);
 	rc = 0;
 out:
-	if (rc == 0 && is.n > 0) {
-		if (is.n > 1)
-			hr_complain(&st->complain, "probe net: %s (and %u more problems)", is.first,
-				    is.n - 1);
-		else
-			hr_complain(&st->complain, "probe net: %s", is.first);
-	} else if (rc == 0) {
-		hr_complain_clear(&st->complain, "probe net: interfaces readable again");
-	} else {
+	if (rc < 0)
 		hr_complain(&st->complain, "%s", err->msg);
-	}
+	else if (!hr_issues_complain(&st->complain, &is, "probe net"))
+		hr_complain_clear(&st->complain, "probe net: interfaces readable again");
 	net_dev_free(&dev);
 	free(ifs);
 	return rc;
-}
-
-static void net_free_globs(char **g, size_t n)
-{
-	size_t i;
-
-	if (g == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free(g[i]);
-	free(g);
 }
 
 static void net_teardown(void *state)
@@ -447,27 +365,9 @@ static void net_teardown(void *state)
 
 	if (st == NULL)
 		return;
-	net_free_globs(st->include, st->ninclude);
-	net_free_globs(st->exclude, st->nexclude);
+	hr_strv_free(st->include);
+	hr_strv_free(st->exclude);
 	free(st);
-}
-
-/* Copies borrowed strings (the config may be freed after setup). */
-static char **net_copy_globs(const char *const *src, size_t n)
-{
-	char **g = calloc(n + 1, sizeof(*g));
-	size_t i;
-
-	if (g == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		g[i] = strdup(src[i]);
-		if (g[i] == NULL) {
-			net_free_globs(g, i);
-			return NULL;
-		}
-	}
-	return g;
 }
 
 /* "interfaces": globs of the interfaces to report (default: all);
@@ -476,10 +376,8 @@ static char **net_copy_globs(const char *const *src, size_t n)
 static int net_setup(const struct probe_env *env, const cJSON *cfg, const char *path,
 		     void **state, struct hr_errs *errs)
 {
-	static const char *const default_exclude[] = { "lo" };
-	const char **arr = NULL;
 	struct net_state *st;
-	size_t n = 0, before = errs->count + errs->dropped;
+	size_t before = errs->count + errs->dropped;
 	int r;
 
 	if (cfg != NULL && !cJSON_IsObject(cfg)) {
@@ -493,26 +391,13 @@ static int net_setup(const struct probe_env *env, const cJSON *cfg, const char *
 	}
 	st->root = env->root;
 	hr_cfg_check_keys(cfg, path, net_allowed, errs);
-	r = hr_cfg_strings(cfg, "interfaces", path, &arr, &n, errs);
-	if (r == 1) {
-		st->include = net_copy_globs(arr, n);
-		st->ninclude = n;
-		if (st->include == NULL)
+	hr_cfg_strv(cfg, "interfaces", path, &st->include, errs);
+	r = hr_cfg_strv(cfg, "exclude", path, &st->exclude, errs);
+	if (r == 0) {
+		st->exclude = calloc(2, sizeof(*st->exclude));
+		if (st->exclude == NULL || (st->exclude[0] = strdup("lo")) == NULL)
 			hr_errs_add(errs, path, "out of memory");
 	}
-	free(arr);
-	arr = NULL;
-	r = hr_cfg_strings(cfg, "exclude", path, &arr, &n, errs);
-	if (r == 0) {
-		st->exclude = net_copy_globs(default_exclude, 1);
-		st->nexclude = 1;
-	} else if (r == 1) {
-		st->exclude = net_copy_globs(arr, n);
-		st->nexclude = n;
-	}
-	free(arr);
-	if (r >= 0 && st->exclude == NULL)
-		hr_errs_add(errs, path, "out of memory");
 	if (errs->count + errs->dropped > before) {
 		net_teardown(st);
 		return -1;

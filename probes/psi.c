@@ -119,11 +119,7 @@ static int psi_setup(const struct probe_env *env, const cJSON *cfg, const char *
 {
 	struct psi_state *st;
 
-	if (cfg != NULL && !cJSON_IsObject(cfg)) {
-		hr_errs_add(errs, path, "expected an object");
-		return -1;
-	}
-	if (cfg != NULL && hr_cfg_check_keys(cfg, path, psi_allowed, errs) > 0)
+	if (hr_cfg_object(cfg, path, psi_allowed, errs) < 0)
 		return -1;
 	st = calloc(1, sizeof(*st));
 	if (st == NULL) {

@@ -647,10 +647,9 @@ static int smart_setup(const struct probe_env *env, const cJSON *cfg, const char
 	int idx = 0;
 
 	(void)env; /* smartctl opens devices itself: the root does not apply */
-	if (cfg != NULL && !cJSON_IsObject(cfg)) {
-		hr_errs_add(errs, path, "expected an object");
+	/* Bad keys are counted with the other problems below. */
+	if (hr_cfg_object(cfg, path, allowed, errs) < 0 && !cJSON_IsObject(cfg))
 		return -1;
-	}
 	st = calloc(1, sizeof(*st));
 	if (st == NULL) {
 		hr_errs_add(errs, path, "out of memory");
@@ -658,7 +657,6 @@ static int smart_setup(const struct probe_env *env, const cJSON *cfg, const char
 	}
 	st->timeout = SMART_DEFAULT_TIMEOUT;
 	if (cfg != NULL) {
-		hr_cfg_check_keys(cfg, path, allowed, errs);
 		hr_cfg_duration(cfg, "timeout", path, 0.1, 3600, &st->timeout, errs);
 		if (hr_cfg_strings(cfg, "command", path, &cmd, &ncmd, errs) == 1 && ncmd == 0) {
 			hr_cfg_path(p, sizeof(p), path, "command");

@@ -154,20 +154,6 @@ static void trim(const char **s, size_t *len)
 		(*len)--;
 }
 
-/* Copies [s, s+len) into dst (size n), cut to fit, with anything but
- * printable ASCII replaced by '?' so that a lying server cannot put control
- * bytes or broken UTF-8 into labels, the JSON document or the log. */
-static void copy_clean(char *dst, size_t n, const char *s, size_t len)
-{
-	size_t i;
-
-	if (len > n - 1)
-		len = n - 1;
-	for (i = 0; i < len; i++)
-		dst[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	dst[len] = '\0';
-}
-
 static int is_na(const char *v, size_t vlen)
 {
 	return hr_field_eq(v, vlen, "N/A");
@@ -266,14 +252,14 @@ static int take_value(struct apc_status *st, enum apc_key k, const char *v, size
 {
 	switch (k) {
 	case K_STATUS:
-		copy_clean(st->status, sizeof(st->status), v, vlen);
+		hr_printable(st->status, sizeof(st->status), v, vlen);
 		st->have_status = 1;
 		return 0;
 	case K_MODEL:
 	case K_APCMODEL:
 		if (vlen > 0 && !is_na(v, vlen))
-			copy_clean(k == K_MODEL ? st->model : st->apcmodel, sizeof(st->model), v,
-				   vlen);
+			hr_printable(k == K_MODEL ? st->model : st->apcmodel, sizeof(st->model), v,
+				     vlen);
 		return 0;
 	case K_STATFLAG:
 		if (parse_statflag(v, vlen, &st->statflag) < 0)
@@ -307,7 +293,7 @@ static void skip(int *skipped, struct hr_err *err, unsigned lineno, const char *
 
 	if ((*skipped)++ > 0)
 		return;
-	copy_clean(shown, sizeof(shown), line, len);
+	hr_printable(shown, sizeof(shown), line, len);
 	hr_err_set(err, "line %u: %s: \"%s\"", lineno, why, shown);
 }
 
@@ -452,7 +438,7 @@ int ups_apcupsd_parse(const char *text, size_t len, struct hr_sample *s, struct 
 
 		if (first == NULL)
 			return hr_err_set(err, "empty reply, no STATUS line");
-		copy_clean(shown, sizeof(shown), first, firstlen);
+		hr_printable(shown, sizeof(shown), first, firstlen);
 		return hr_err_set(err, "no STATUS line in the reply (it starts \"%s\")", shown);
 	}
 	to_sample(&st, s);

@@ -114,6 +114,17 @@ static void test_read_file(void)
 	CU_ASSERT_EQUAL(hr_read_file(rootcopy, "/proc/empty", &buf, &len, 100, &err), 0);
 	CU_ASSERT_EQUAL(len, 0);
 	free(buf);
+	/* Network interface attributes, also below a bond's lower_ link. */
+	CU_ASSERT_EQUAL(write_file(rootcopy, "/sys/class/net/eth0/speed", "1000\n", 5), 0);
+	CU_ASSERT_EQUAL(write_file(rootcopy, "/sys/class/net/bond0/lower_eth0/x", "up\n", 3), 0);
+	CU_ASSERT_EQUAL(hr_read_netattr(rootcopy, "eth0", "speed", attr, sizeof(attr), &err), 0);
+	CU_ASSERT_STRING_EQUAL(attr, "1000");
+	CU_ASSERT_EQUAL(hr_read_netattr(rootcopy, "bond0/lower_eth0", "x", attr, sizeof(attr),
+					NULL), 0);
+	CU_ASSERT_STRING_EQUAL(attr, "up");
+	CU_ASSERT_EQUAL(hr_read_netattr(rootcopy, "eth1", "speed", attr, sizeof(attr), &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "/sys/class/net/eth1/speed"));
+	CU_ASSERT_EQUAL(hr_read_netattr(rootcopy, "eth1", "speed", attr, sizeof(attr), NULL), -1);
 	rm_rf(rootcopy);
 }
 
@@ -173,6 +184,10 @@ static void test_cfg(void)
 	CU_ASSERT_STRING_EQUAL(errs.items[0], "probes.x.c: unknown key");
 	CU_ASSERT_STRING_EQUAL(errs.items[1], "probes.x.a: duplicate key");
 	hr_errs_free(&errs);
+	/* The first "a" is not a duplicate, the second is; "c" has no twin. */
+	CU_ASSERT_FALSE(hr_cfg_dup_key(o, cJSON_GetArrayItem(o, 0)));
+	CU_ASSERT_FALSE(hr_cfg_dup_key(o, cJSON_GetArrayItem(o, 2)));
+	CU_ASSERT_TRUE(hr_cfg_dup_key(o, cJSON_GetArrayItem(o, 3)));
 
 	hr_errs_init(&errs);
 	CU_ASSERT_EQUAL(hr_cfg_string(o, "a", "p", &s, &errs), 1);
@@ -193,6 +208,158 @@ static void test_cfg(void)
 	CU_ASSERT_STRING_EQUAL(errs.items[4], "p.e[1]: expected a non-empty string");
 	hr_errs_free(&errs);
 	cJSON_Delete(o);
+}
+
+/* The setup prologue every probe shares: NULL and true mean defaults, an
+ * object is checked key by key, anything else is refused. */
+static void test_cfg_object(void)
+{
+	static const char *const keys[] = { "a", "interval", NULL };
+	static const struct {
+		const char *json; /* NULL: no config at all */
+		int rc;
+		const char *first; /* the first problem, or NULL for none */
+		size_t nerrs;
+	} cases[] = {
+		{ NULL, 0, NULL, 0 },
+		{ "true", 0, NULL, 0 },
+		{ "{}", 0, NULL, 0 },
+		{ "{\"a\": 1, \"interval\": 5}", 0, NULL, 0 },
+		{ "false", -1, "probes.x: expected an object", 1 },
+		{ "null", -1, "probes.x: expected an object", 1 },
+		{ "[1]", -1, "probes.x: expected an object", 1 },
+		{ "\"x\"", -1, "probes.x: expected an object", 1 },
+		{ "{\"b\": 1, \"c\": 2}", -1, "probes.x.b: unknown key", 2 },
+		{ "{\"a\": 1, \"a\": 2}", -1, "probes.x.a: duplicate key", 1 },
+	};
+	struct hr_errs errs;
+	cJSON *cfg;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cfg = cases[i].json ? cJSON_Parse(cases[i].json) : NULL;
+		CU_ASSERT(cases[i].json == NULL || cfg != NULL);
+		hr_errs_init(&errs);
+		CU_ASSERT_EQUAL(hr_cfg_object(cfg, "probes.x", keys, &errs), cases[i].rc);
+		CU_ASSERT_EQUAL(errs.count, cases[i].nerrs);
+		if (cases[i].first != NULL && errs.count > 0)
+			CU_ASSERT_STRING_EQUAL(errs.items[0], cases[i].first);
+		hr_errs_free(&errs);
+		cJSON_Delete(cfg);
+	}
+}
+
+/* Owned copies of a string list: they outlive the config they came from. */
+static void test_cfg_strv(void)
+{
+	cJSON *o = cJSON_Parse("{\"g\": [\"eth*\", \"lo\"], \"e\": [], \"bad\": [\"x\", 3], "
+			       "\"s\": \"eth0\"}");
+	struct hr_errs errs;
+	char *sentinel[] = { NULL };
+	char **v = NULL, **keep = sentinel;
+
+	hr_errs_init(&errs);
+	CU_ASSERT_EQUAL(hr_cfg_strv(o, "g", "p", &v, &errs), 1);
+	cJSON_Delete(o);
+	o = NULL;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_STRING_EQUAL(v[0], "eth*");
+	CU_ASSERT_STRING_EQUAL(v[1], "lo");
+	CU_ASSERT_PTR_NULL(v[2]);
+	hr_strv_free(v);
+	hr_strv_free(NULL);
+	CU_ASSERT_EQUAL(errs.count, 0);
+
+	o = cJSON_Parse("{\"e\": [], \"bad\": [\"x\", 3], \"s\": \"eth0\"}");
+	v = NULL;
+	CU_ASSERT_EQUAL(hr_cfg_strv(o, "e", "p", &v, &errs), 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_PTR_NULL(v[0]);
+	hr_strv_free(v);
+	/* Absent or invalid: *out stays as it was. */
+	v = keep;
+	CU_ASSERT_EQUAL(hr_cfg_strv(o, "none", "p", &v, &errs), 0);
+	CU_ASSERT_EQUAL(hr_cfg_strv(NULL, "e", "p", &v, &errs), 0);
+	CU_ASSERT_EQUAL(hr_cfg_strv(o, "bad", "p", &v, &errs), -1);
+	CU_ASSERT_EQUAL(hr_cfg_strv(o, "s", "p", &v, &errs), -1);
+	CU_ASSERT_PTR_EQUAL(v, keep);
+	CU_ASSERT_EQUAL_FATAL(errs.count, 2);
+	CU_ASSERT_STRING_EQUAL(errs.items[0], "p.bad[1]: expected a non-empty string");
+	CU_ASSERT_STRING_EQUAL(errs.items[1], "p.s: expected an array of strings");
+	hr_errs_free(&errs);
+	cJSON_Delete(o);
+}
+
+/* Outside text made safe for labels, JSON and the log. */
+static void test_printable(void)
+{
+	char dst[8];
+
+	hr_printable(dst, sizeof(dst), "OL CHRG", 7);
+	CU_ASSERT_STRING_EQUAL(dst, "OL CHRG");
+	hr_printable(dst, sizeof(dst), "a\tb\x1b[\xc3\xa9\x7f", 8);
+	CU_ASSERT_STRING_EQUAL(dst, "a?b?[??");
+	hr_printable(dst, sizeof(dst), "0123456789", 10);
+	CU_ASSERT_STRING_EQUAL(dst, "0123456");
+	hr_printable(dst, sizeof(dst), "a\0b", 3);
+	CU_ASSERT_STRING_EQUAL(dst, "a?b");
+	hr_printable(dst, 1, "abc", 3);
+	CU_ASSERT_STRING_EQUAL(dst, "");
+}
+
+static void test_glob_any(void)
+{
+	char g1[] = "eth*", g2[] = "/srv/*", g3[] = "lo";
+	char *globs[] = { g1, g2, g3, NULL };
+	char *none[] = { NULL };
+
+	CU_ASSERT_EQUAL(hr_glob_any(globs, "eth0"), 1);
+	CU_ASSERT_EQUAL(hr_glob_any(globs, "lo"), 1);
+	CU_ASSERT_EQUAL(hr_glob_any(globs, "lo0"), 0);
+	CU_ASSERT_EQUAL(hr_glob_any(globs, "wlan0"), 0);
+	/* No FNM_PATHNAME: "*" crosses '/', as the fs exclude docs promise. */
+	CU_ASSERT_EQUAL(hr_glob_any(globs, "/srv/a/b"), 1);
+	CU_ASSERT_EQUAL(hr_glob_any(none, "eth0"), 0);
+	CU_ASSERT_EQUAL(hr_glob_any(NULL, "eth0"), 0);
+}
+
+static void test_ifname_ok(void)
+{
+	static const struct {
+		const char *s;
+		size_t len;
+		int ok;
+	} cases[] = {
+		{ "eth0", 4, 1 }, { "bond0.100", 9, 1 }, { "br-1a2b", 7, 1 },
+		{ "...", 3, 1 }, { ".x", 2, 1 }, { "eth0:1", 4, 1 }, /* only len bytes count */
+		{ "", 0, 0 }, { ".", 1, 0 }, { "..", 2, 0 }, { "a/b", 3, 0 }, { "a:b", 3, 0 },
+		{ "a b", 3, 0 }, { "a\tb", 3, 0 }, { "a\x7f", 2, 0 }, { "a\x01", 2, 0 },
+		{ "a\0b", 3, 0 }, { "0123456789abcde", 15, 1 }, { "0123456789abcdef", 16, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CU_ASSERT_EQUAL(hr_ifname_ok(cases[i].s, cases[i].len, 16), cases[i].ok);
+	/* High bytes (UTF-8 names) are allowed, as by the kernel. */
+	CU_ASSERT_EQUAL(hr_ifname_ok("\xc3\xa9th0", 5, 16), 1);
+}
+
+static void test_issues(void)
+{
+	struct hr_issues is = { 0, { 0 } };
+	struct hr_complain c = HR_COMPLAIN_INIT;
+
+	CU_ASSERT_EQUAL(hr_issues_complain(&c, &is, "probe x"), 0);
+	CU_ASSERT_FALSE(c.active);
+	hr_issue(&is, "%s: line %u: cannot parse", "/proc/x", 7u);
+	CU_ASSERT_EQUAL(hr_issues_complain(&c, &is, "probe x"), 1);
+	CU_ASSERT_STRING_EQUAL(c.last, "probe x: /proc/x: line 7: cannot parse");
+	hr_issue(&is, "second");
+	hr_issue(&is, "third");
+	CU_ASSERT_EQUAL(is.n, 3);
+	CU_ASSERT_STRING_EQUAL(is.first, "/proc/x: line 7: cannot parse");
+	CU_ASSERT_EQUAL(hr_issues_complain(&c, &is, "probe x"), 1);
+	CU_ASSERT_STRING_EQUAL(c.last, "probe x: /proc/x: line 7: cannot parse (and 2 more problems)");
 }
 
 static void test_schema(void)
@@ -228,6 +395,12 @@ static CU_TestInfo tests[] = {
 	{ "read files under a root", test_read_file },
 	{ "samples and recording sink", test_sample },
 	{ "config helpers", test_cfg },
+	{ "config object prologue", test_cfg_object },
+	{ "config string lists, owned", test_cfg_strv },
+	{ "printable copies", test_printable },
+	{ "glob lists", test_glob_any },
+	{ "interface names", test_ifname_ok },
+	{ "first problem and count", test_issues },
 	{ "schema", test_schema },
 	{ "complain once", test_complain },
 	CU_TEST_INFO_NULL,
