@@ -257,8 +257,10 @@ static void net_sys_link(const struct net_state *st, const char *ifname, struct 
 		hr_sample_label(s, "duplex", buf);
 }
 
-/* Counters: sysfs statistics/ first, the /proc/net/dev row for any that
- * sysfs lacks. Returns how many counters were missing from both. */
+/* Counters: the /proc/net/dev row when there is one (one file read for all
+ * interfaces; the kernel fills it and sysfs statistics/ from the same
+ * dev_get_stats()), else sysfs statistics/, six small files. Returns how
+ * many counters were missing from both. */
 static unsigned net_counters_fill(const struct net_state *st, const struct net_if *ifc,
 				  const struct net_dev_row *row, struct hr_sample *s,
 				  struct hr_issues *is)
@@ -269,6 +271,11 @@ static unsigned net_counters_fill(const struct net_state *st, const struct net_i
 	size_t i;
 
 	for (i = 0; i < sizeof(net_counters) / sizeof(net_counters[0]); i++) {
+		if (row != NULL) {
+			memcpy(&v, (const char *)row + net_counters[i].off, sizeof(v));
+			hr_sample_set(s, net_counters[i].name, (double)v);
+			continue;
+		}
 		if (ifc->in_sys) {
 			snprintf(attr, sizeof(attr), "statistics/%s", net_counters[i].name);
 			if (hr_read_netattr(st->root, ifc->name, attr, buf, sizeof(buf), NULL) == 0) {
@@ -280,12 +287,7 @@ static unsigned net_counters_fill(const struct net_state *st, const struct net_i
 					  ifc->name, attr, buf);
 			}
 		}
-		if (row != NULL) {
-			memcpy(&v, (const char *)row + net_counters[i].off, sizeof(v));
-			hr_sample_set(s, net_counters[i].name, (double)v);
-		} else {
-			missing++;
-		}
+		missing++;
 	}
 	return missing;
 }

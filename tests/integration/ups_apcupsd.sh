@@ -14,7 +14,8 @@
 . "$(dirname "$0")/lib.sh"
 
 APCUPSD=""
-for c in "${HR_APCUPSD_ROOT:-/nonexistent}/sbin/apcupsd" /sbin/apcupsd /usr/sbin/apcupsd \
+for c in "${HR_APCUPSD_ROOT:-/nonexistent}/sbin/apcupsd" "$top_srcdir/var/cache/apcupsd/sbin/apcupsd" \
+	/sbin/apcupsd /usr/sbin/apcupsd \
 	"$(command -v apcupsd || true)"; do
 	if [ -n "$c" ] && [ -x "$c" ]; then APCUPSD=$c; break; fi
 done
