@@ -10,35 +10,12 @@
 #include "agent_config.h"
 #include "cfg.h"
 #include "util.h"
+#include "wire.h"
 
 static const char *const top_keys[] = {
 	"host", "interval", "data_dir", "root", "central", "spool_max_bytes", "probes", NULL,
 };
 static const char *const central_keys[] = { "url", "token", "ca", "cert", "key", NULL };
-
-int agent_host_valid(const char *name)
-{
-	size_t i, len = strlen(name), label = 0;
-
-	if (len == 0 || len > 253 || name[0] == '.' || name[0] == '-')
-		return 0;
-	for (i = 0; i < len; i++) {
-		char c = name[i];
-
-		if (c == '.') {
-			if (label == 0)
-				return 0; /* ".." */
-			label = 0;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-'))
-			return 0;
-		if (++label > 63)
-			return 0;
-	}
-	return 1;
-}
 
 static void check_file(const char *path, const char *key, const char *file,
 		       struct hr_errs *errs)
@@ -186,7 +163,7 @@ static int config_build(cJSON *doc, struct agent_config *cfg, struct hr_errs *er
 		}
 		hr_cfg_check_keys(doc, "", top_keys, errs);
 		if (hr_cfg_string(doc, "host", "", &s, errs) == 1) {
-			if (!agent_host_valid(s))
+			if (!hr_host_valid(s))
 				hr_errs_add(errs, "host", "\"%s\" is not a valid host name (letters, digits, '-', '.'; at most 253)", s);
 			else
 				hr_strlcpy(cfg->host, s, sizeof(cfg->host));
@@ -206,7 +183,7 @@ static int config_build(cJSON *doc, struct agent_config *cfg, struct hr_errs *er
 		if (cJSON_GetObjectItemCaseSensitive(doc, "central") != NULL)
 			parse_centrals(cJSON_GetObjectItemCaseSensitive(doc, "central"), cfg, errs);
 	}
-	if (!agent_host_valid(cfg->host))
+	if (!hr_host_valid(cfg->host))
 		hr_errs_add(errs, "host", "the machine's host name \"%s\" is not valid; set \"host\"", cfg->host);
 	parse_probes(doc ? cJSON_GetObjectItemCaseSensitive(doc, "probes") : NULL, cfg, errs);
 	return hr_errs_any(errs) ? -1 : 0;

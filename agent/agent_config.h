@@ -64,8 +64,4 @@ void agent_config_free(struct agent_config *cfg);
 const struct agent_probe_cfg *agent_config_probe(const struct agent_config *cfg,
 						 const char *name);
 
-/* Is NAME a valid host name (letters, digits, '-', '.', no leading '.' or
- * '-', no empty label, at most 253 characters)? */
-int agent_host_valid(const char *name);
-
 #endif

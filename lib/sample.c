@@ -8,12 +8,23 @@
 #include "sample.h"
 #include "util.h"
 
+/* Control characters become '?': a mount point may hold a newline (mountinfo
+ * escapes it as \012), a UPS may report anything as its model, and the
+ * central refuses a document with control characters in its strings. */
+static void sample_scrub(char *str)
+{
+	for (; *str != '\0'; str++)
+		if ((unsigned char)*str < 0x20 || *str == 0x7f)
+			*str = '?';
+}
+
 void hr_sample_init(struct hr_sample *s, const char *probe, const char *instance)
 {
 	memset(s, 0, sizeof(*s));
 	hr_strlcpy(s->probe, probe, sizeof(s->probe));
 	if (instance != NULL && hr_strlcpy(s->instance, instance, sizeof(s->instance)) >= sizeof(s->instance))
 		s->truncated++;
+	sample_scrub(s->instance);
 }
 
 int hr_name_valid(const char *name)
@@ -77,6 +88,7 @@ int hr_sample_label(struct hr_sample *s, const char *name, const char *value)
 	}
 	if (hr_strlcpy(l->value, value, HR_LABEL_VALUE_MAX) >= HR_LABEL_VALUE_MAX)
 		s->truncated++;
+	sample_scrub(l->value);
 	return 0;
 }
 

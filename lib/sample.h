@@ -44,7 +44,8 @@ struct hr_sample {
 };
 
 /* Starts an empty sample for PROBE/INSTANCE (instance may be NULL for "").
- * An instance longer than HR_INSTANCE_MAX-1 is cut and counted in truncated. */
+ * An instance longer than HR_INSTANCE_MAX-1 is cut and counted in truncated;
+ * control characters in it become '?'. */
 void hr_sample_init(struct hr_sample *s, const char *probe, const char *instance);
 
 /* Adds (or replaces) a value. Names must be valid (hr_name_valid); an invalid
@@ -52,7 +53,8 @@ void hr_sample_init(struct hr_sample *s, const char *probe, const char *instance
  * truncated. Returns 0 when added, -1 otherwise. */
 int hr_sample_set(struct hr_sample *s, const char *name, double v);
 
-/* Adds or replaces a label (value cut to HR_LABEL_VALUE_MAX-1 bytes). */
+/* Adds or replaces a label (value cut to HR_LABEL_VALUE_MAX-1 bytes,
+ * control characters made '?'). */
 int hr_sample_label(struct hr_sample *s, const char *name, const char *value);
 
 /* Looks a value or label up by name; NULL when absent. Borrowed pointers. */

@@ -6,6 +6,7 @@
 
 #include "agent_config.h"
 #include "testutil.h"
+#include "wire.h"
 
 static int parse(const char *text, struct agent_config *cfg, struct hr_errs *errs)
 {
@@ -139,15 +140,15 @@ static void test_host_names(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		CU_ASSERT_EQUAL(agent_host_valid(cases[i].name), cases[i].ok);
+		CU_ASSERT_EQUAL(hr_host_valid(cases[i].name), cases[i].ok);
 	memset(longname, 'a', sizeof(longname));
 	for (i = 60; i < sizeof(longname); i += 61)
 		longname[i] = '.';
 	longname[253] = '\0';
-	CU_ASSERT(agent_host_valid(longname));
+	CU_ASSERT(hr_host_valid(longname));
 	longname[253] = 'a';
 	longname[254] = '\0';
-	CU_ASSERT_FALSE(agent_host_valid(longname));
+	CU_ASSERT_FALSE(hr_host_valid(longname));
 }
 
 static CU_TestInfo tests[] = {

@@ -146,6 +146,9 @@ static void test_sample(void)
 	CU_ASSERT_EQUAL(s.truncated, 4);
 	CU_ASSERT_EQUAL(hr_sample_label(&s, "fstype", "ext4"), 0);
 	CU_ASSERT_STRING_EQUAL(hr_sample_get_label(&s, "fstype"), "ext4");
+	/* Control characters never reach the wire (the central refuses them). */
+	CU_ASSERT_EQUAL(hr_sample_label(&s, "model", "Smart\nUPS\x7f"), 0);
+	CU_ASSERT_STRING_EQUAL(hr_sample_get_label(&s, "model"), "Smart?UPS?");
 	CU_ASSERT_DOUBLE_EQUAL(sval(&s, "used"), 2, 0);
 	CU_ASSERT(isnan(sval(&s, "avail")));
 
@@ -157,6 +160,8 @@ static void test_sample(void)
 
 	hr_recsink_init(&rec);
 	rec.max = 2;
+	hr_sample_init(&s, "fs", "/mnt/a\tb");
+	CU_ASSERT_STRING_EQUAL(s.instance, "/mnt/a?b");
 	hr_sample_init(&s, "load", NULL);
 	CU_ASSERT_EQUAL(hr_sink_put(&rec.sink, &s), 0);
 	CU_ASSERT_EQUAL(hr_sink_put(&rec.sink, &s), 0);
