@@ -1,0 +1,69 @@
+/* ingest.h: the central's POST /api/v1/samples. ingest_handle() is the
+ * whole decision for one request — token, size, document, host binding,
+ * resend, store, registry — without HTTP, so that tests drive it directly;
+ * ingest_mhd_access() is the libmicrohttpd access handler around it.
+ * A batch is stored once: its seq is checked against the host's last_seq
+ * in the registry, and recorded there only after every sample is stored.
+ * Nothing is written for a 4xx answer; 503 tells the agent to keep the batch. */
+#ifndef HR_INGEST_H
+#define HR_INGEST_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "central_config.h"
+#include "err.h"
+
+#define INGEST_PATH "/api/v1/samples"
+#define INGEST_TOKEN_MAX 256 /* longer bearer tokens are refused (401) */
+
+struct ingest;
+
+struct ingest_reply {
+	unsigned status;        /* HTTP status */
+	char body[HR_ERR_MAX * 2]; /* JSON: {"acked": SEQ} or {"error": "..."} */
+};
+
+/* A new ingest writing under DATA_DIR (DATA/rrd/HOST/..., DATA/headroom.db),
+ * refusing bodies over max_body bytes. Nothing is opened or created yet:
+ * the registry and each host's store are opened at first use, so that a
+ * data_dir that fails answers 503 until it works again. Borrows data_dir
+ * (copied). NULL with err filled on allocation failure. Caller frees with
+ * ingest_destroy(), which accepts NULL. */
+struct ingest *ingest_new(const char *data_dir, size_t max_body, struct hr_err *err);
+void ingest_destroy(struct ingest *in);
+
+/* Replaces the hosts and token hashes that are accepted (copied; safe while
+ * requests run: SIGHUP reload). 0, or -1 with err filled (old set kept). */
+int ingest_set_hosts(struct ingest *in, const struct central_host *hosts, size_t n,
+		     struct hr_err *err);
+
+/* The host whose token_sha256 is the SHA-256 of token into host (size n):
+ * 0, or -1 when token is NULL, too long or matches no host. Every host's
+ * hash is compared, in constant time. */
+int ingest_auth(struct ingest *in, const char *token, char *host, size_t n);
+
+/* The largest body accepted, in bytes. */
+size_t ingest_max_body(const struct ingest *in);
+
+/* Answers one POST of a sample document: token is the bearer token (NULL:
+ * none), body the len bytes received, now the clock for "in the future".
+ * 200 {"acked": SEQ} (stored, or a resend of a stored seq); 401 no or
+ * unknown token; 413 over the limit; 400 not a valid document (the
+ * decoder's message); 403 the token's host is not the document's "host";
+ * 503 the store or the registry failed. Borrows everything. */
+void ingest_handle(struct ingest *in, const char *token, const char *body, size_t len,
+		   time_t now, struct ingest_reply *out);
+
+/* libmicrohttpd access handler and completion callback; cls is the ingest.
+ * Pass ingest_mhd_completed as MHD_OPTION_NOTIFY_COMPLETED. */
+enum MHD_Result ingest_mhd_access(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size,
+				  void **con_cls);
+void ingest_mhd_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			  enum MHD_RequestTerminationCode toe);
+
+#endif

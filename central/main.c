@@ -1,0 +1,282 @@
+/* main.c: headroom-central. Parses the command line and either validates a
+ * config (--check-config) or serves POST /api/v1/samples with libmicrohttpd
+ * (epoll, internal thread pool; TLS through GnuTLS) into the fleet's RRD
+ * archives. The main thread only waits for signals: SIGTERM/SIGINT stop
+ * (requests in flight finish), SIGHUP re-reads the hosts and their tokens
+ * (a broken config is refused and the old one keeps running). */
+#include "config.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "central_config.h"
+#include "ingest.h"
+#include "log.h"
+#include "util.h"
+
+#define THREAD_POOL 4
+#define CONN_TIMEOUT 30 /* seconds a connection may idle */
+#define PEM_CAP (1u << 20)
+
+struct opts {
+	const char *config;
+	int check, use_syslog, verbose;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: headroom-central [-c FILE] [--syslog] [-v]\n"
+		"       headroom-central --check-config [-c FILE]\n"
+		"\n"
+		"  -c, --config FILE   config file (default %s)\n"
+		"      --check-config  validate the config, print every problem, exit 0 or 2\n"
+		"      --syslog        log to syslog instead of stderr\n"
+		"  -v, --verbose       log debug messages\n"
+		"  -V, --version       print the version\n",
+		CENTRAL_CONFIG_FILE);
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	enum { OPT_CHECK = 256, OPT_SYSLOG };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "syslog", no_argument, NULL, OPT_SYSLOG },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	while ((c = getopt_long(argc, argv, "c:vVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case OPT_CHECK: o->check = 1; break;
+		case OPT_SYSLOG: o->use_syslog = 1; break;
+		case 'v': o->verbose = 1; break;
+		case 'V': printf("headroom-central %s\n", PACKAGE_VERSION); exit(0);
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "headroom-central: unexpected argument \"%s\"\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *config_file(const struct opts *o)
+{
+	return o->config ? o->config : CENTRAL_CONFIG_FILE;
+}
+
+static void print_errs(const char *file, const struct hr_errs *errs)
+{
+	size_t i;
+
+	for (i = 0; i < errs->count; i++)
+		fprintf(stderr, "%s: %s\n", file, errs->items[i]);
+	if (errs->dropped)
+		fprintf(stderr, "%s: %zu more problems (out of memory)\n", file, errs->dropped);
+}
+
+static void log_errs(const char *what, const struct hr_errs *errs)
+{
+	size_t i;
+
+	for (i = 0; i < errs->count; i++)
+		hr_log_err("%s: %s", what, errs->items[i]);
+}
+
+/* Honest about what this build does with the keys of later features. */
+static void log_unbuilt(const struct central_config *cfg)
+{
+	if (cfg->rrdcached != NULL)
+		hr_log_warnx("config: \"rrdcached\" is not implemented yet: writing the RRD files directly");
+	if (cfg->npull > 0)
+		hr_log_warnx("config: \"pull\" is not implemented yet: those hosts are not pulled");
+	if (cfg->rules != NULL)
+		hr_log_warnx("config: \"rules\" is not implemented yet: no alerting");
+	if (cfg->nnotify > 0)
+		hr_log_warnx("config: \"notify\" is not implemented yet: nobody is notified");
+	if (cfg->tls_client_ca != NULL)
+		hr_log_warnx("config: tls.client_ca: client certificates are not requested or verified yet; tokens authenticate");
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[HR_ERR_MAX];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	hr_log_warnx("http: %s", msg);
+}
+
+static struct MHD_Daemon *start_http(const struct central_config *cfg, struct ingest *in,
+				     char **pem_cert, char **pem_key)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	unsigned short port;
+	unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	struct hr_err err;
+	size_t len;
+
+	if (central_listen_parse(cfg->listen, &ss, &sl, &port, &err) < 0) {
+		hr_log_err("config: listen: %s", err.msg);
+		return NULL;
+	}
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (cfg->tls_cert == NULL) {
+		hr_log_warnx("insecure_http is true: serving plain HTTP on %s; tokens and data "
+			     "travel unencrypted", cfg->listen);
+		return MHD_start_daemon(flags, port, NULL, NULL, ingest_mhd_access, in,
+					MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+					MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+					MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)THREAD_POOL,
+					MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
+					MHD_OPTION_NOTIFY_COMPLETED, ingest_mhd_completed, in,
+					MHD_OPTION_END);
+	}
+	if (hr_read_file(NULL, cfg->tls_cert, pem_cert, &len, PEM_CAP, &err) < 0 ||
+	    hr_read_file(NULL, cfg->tls_key, pem_key, &len, PEM_CAP, &err) < 0) {
+		hr_log_err("tls: %s", err.msg);
+		return NULL;
+	}
+	return MHD_start_daemon(flags | MHD_USE_TLS, port, NULL, NULL, ingest_mhd_access, in,
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				MHD_OPTION_HTTPS_MEM_CERT, *pem_cert,
+				MHD_OPTION_HTTPS_MEM_KEY, *pem_key,
+				MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)THREAD_POOL,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
+				MHD_OPTION_NOTIFY_COMPLETED, ingest_mhd_completed, in,
+				MHD_OPTION_END);
+}
+
+/* SIGHUP: new hosts and tokens from the config file. Other keys (listen,
+ * TLS, data_dir) need a restart; a change there is logged as ignored. */
+static void reload(const struct opts *o, const struct central_config *cur, struct ingest *in)
+{
+	struct central_config cfg;
+	struct hr_errs errs;
+	struct hr_err err;
+
+	hr_log_info("SIGHUP: reloading %s", config_file(o));
+	hr_errs_init(&errs);
+	if (central_config_load(config_file(o), &cfg, &errs) < 0) {
+		log_errs("reload refused", &errs);
+		hr_log_err("reload refused: the old hosts and tokens stay");
+		hr_errs_free(&errs);
+		return;
+	}
+	hr_errs_free(&errs);
+	if (strcmp(cfg.listen, cur->listen) != 0 || strcmp(cfg.data_dir, cur->data_dir) != 0 ||
+	    cfg.max_body_bytes != cur->max_body_bytes || cfg.insecure_http != cur->insecure_http)
+		hr_log_warnx("reload: listen, tls, data_dir, max_body_bytes and insecure_http "
+			     "change only with a restart");
+	if (ingest_set_hosts(in, cfg.hosts, cfg.nhosts, &err) < 0)
+		hr_log_err("reload refused: %s", err.msg);
+	else
+		hr_log_info("reloaded: %zu hosts", cfg.nhosts);
+	central_config_free(&cfg);
+}
+
+static int run_daemon(const struct opts *o)
+{
+	struct central_config cfg;
+	struct hr_errs errs;
+	struct hr_err err;
+	struct ingest *in = NULL;
+	struct MHD_Daemon *d = NULL;
+	char *pem_cert = NULL, *pem_key = NULL;
+	sigset_t set;
+	int sig, rc = 1;
+
+	hr_errs_init(&errs);
+	if (central_config_load(config_file(o), &cfg, &errs) < 0) {
+		log_errs("config", &errs);
+		hr_errs_free(&errs);
+		return 2;
+	}
+	hr_errs_free(&errs);
+	log_unbuilt(&cfg);
+	if (cfg.nhosts == 0)
+		hr_log_warnx("config: no \"hosts\": every request is refused (401) until one is added");
+	in = ingest_new(cfg.data_dir, cfg.max_body_bytes, &err);
+	if (in == NULL || ingest_set_hosts(in, cfg.hosts, cfg.nhosts, &err) < 0) {
+		hr_log_err("%s", err.msg);
+		goto out;
+	}
+	/* Blocked before MHD starts its threads, so only sigwait() sees them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d = start_http(&cfg, in, &pem_cert, &pem_key);
+	if (d == NULL) {
+		hr_log_err("cannot serve on %s", cfg.listen);
+		goto out;
+	}
+	hr_log_info("started: %s on %s, %zu hosts, data in %s",
+		    cfg.tls_cert ? "https" : "http", cfg.listen, cfg.nhosts, cfg.data_dir);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			reload(o, &cfg, in);
+			continue;
+		}
+		hr_log_info("signal %d: stopping", sig);
+		break;
+	}
+	rc = 0;
+out:
+	MHD_stop_daemon(d);
+	ingest_destroy(in);
+	central_config_free(&cfg);
+	free(pem_cert);
+	free(pem_key);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct central_config cfg;
+	struct hr_errs errs;
+	struct opts o;
+	int rc;
+
+	if (parse_opts(argc, argv, &o) < 0)
+		return 2;
+	hr_log_init("headroom-central", o.use_syslog, o.verbose ? HR_LOG_DEBUG : HR_LOG_INFO);
+	if (o.check) {
+		hr_errs_init(&errs);
+		rc = central_config_load(config_file(&o), &cfg, &errs);
+		if (rc < 0)
+			print_errs(config_file(&o), &errs);
+		else
+			central_config_free(&cfg);
+		hr_errs_free(&errs);
+		return rc < 0 ? 2 : 0;
+	}
+	return run_daemon(&o);
+}

@@ -1,0 +1,212 @@
+/* test_central_config.c: the central's config: defaults, every key of
+ * DESIGN.md, and every problem reported with its JSON path, all at once. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "central_config.h"
+#include "testutil.h"
+
+#define H64 "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+static int parse(const char *text, struct central_config *cfg, struct hr_errs *errs)
+{
+	hr_errs_init(errs);
+	return central_config_parse(text, strlen(text), cfg, errs);
+}
+
+static int has_err(const struct hr_errs *errs, const char *line)
+{
+	size_t i;
+
+	for (i = 0; i < errs->count; i++)
+		if (strncmp(errs->items[i], line, strlen(line)) == 0)
+			return 1;
+	for (i = 0; i < errs->count; i++)
+		fprintf(stderr, "  have: %s\n", errs->items[i]);
+	fprintf(stderr, "  want: %s...\n", line);
+	return 0;
+}
+
+static void test_minimal_insecure(void)
+{
+	struct central_config cfg;
+	struct hr_errs errs;
+
+	CU_ASSERT_EQUAL_FATAL(parse("{\"insecure_http\": true, \"data_dir\": \"/tmp/d\","
+				    " \"hosts\": {\"web1\": {\"token_sha256\": \"" H64 "\"}}}",
+				    &cfg, &errs), 0);
+	CU_ASSERT_STRING_EQUAL(cfg.listen, "0.0.0.0:8443");
+	CU_ASSERT_STRING_EQUAL(cfg.data_dir, "/tmp/d");
+	CU_ASSERT_EQUAL(cfg.max_body_bytes, 4u << 20);
+	CU_ASSERT(cfg.insecure_http);
+	CU_ASSERT_PTR_NULL(cfg.tls_cert);
+	CU_ASSERT_EQUAL_FATAL(cfg.nhosts, 1);
+	CU_ASSERT_STRING_EQUAL(cfg.hosts[0].name, "web1");
+	CU_ASSERT_EQUAL(cfg.hosts[0].token_sha256[0], 0x9f);
+	CU_ASSERT_EQUAL(cfg.hosts[0].token_sha256[31], 0x08);
+	central_config_free(&cfg);
+	hr_errs_free(&errs);
+}
+
+static void test_full(void)
+{
+	const char *dir = tmpdir_new("ccfg");
+	char text[4096], cert[512];
+	struct central_config cfg;
+	struct hr_errs errs;
+
+	write_file(dir, "/c.pem", "x", 1);
+	write_file(dir, "/k.pem", "x", 1);
+	snprintf(cert, sizeof(cert), "%s", dir);
+	snprintf(text, sizeof(text),
+		 "{\"listen\": \"[::1]:9443\", \"tls\": {\"cert\": \"%s/c.pem\", \"key\": \"%s/k.pem\","
+		 " \"client_ca\": \"%s/c.pem\"}, \"insecure_http\": false, \"data_dir\": \"/var/x\","
+		 " \"max_body_bytes\": 65536,"
+		 " \"hosts\": {\"web1\": {\"token_sha256\": \"" H64 "\"}, \"db-2.example.org\": {\"token_sha256\": \"%s\"}},"
+		 " \"rrdcached\": \"unix:/run/rrdcached.sock\","
+		 " \"pull\": [{\"host\": \"db1\", \"url\": \"ssh://monitor@db1:22\", \"key\": \"/k\", \"known_hosts\": \"/kh\"}],"
+		 " \"rules\": \"/etc/headroom/rules.json\","
+		 " \"notify\": [{\"type\": \"webhook\", \"url\": \"https://hooks.example/alert\"}]}",
+		 cert, cert, cert,
+		 "ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789");
+	CU_ASSERT_EQUAL_FATAL(parse(text, &cfg, &errs), 0);
+	CU_ASSERT_STRING_EQUAL(cfg.listen, "[::1]:9443");
+	CU_ASSERT_PTR_NOT_NULL(cfg.tls_cert);
+	CU_ASSERT_PTR_NOT_NULL(cfg.tls_client_ca);
+	CU_ASSERT_EQUAL(cfg.max_body_bytes, 65536);
+	CU_ASSERT_EQUAL(cfg.nhosts, 2);
+	CU_ASSERT_EQUAL(cfg.hosts[1].token_sha256[0], 0xab);
+	CU_ASSERT_STRING_EQUAL(cfg.rrdcached, "unix:/run/rrdcached.sock");
+	CU_ASSERT_EQUAL(cfg.npull, 1);
+	CU_ASSERT_EQUAL(cfg.nnotify, 1);
+	CU_ASSERT_STRING_EQUAL(cfg.rules, "/etc/headroom/rules.json");
+	central_config_free(&cfg);
+	hr_errs_free(&errs);
+	rm_rf(dir);
+}
+
+/* One broken config, every problem named by its path. */
+static void test_every_problem(void)
+{
+	const char *text =
+		"{\"listen\": \"nope\", \"bogus\": 1, \"data_dir\": \"rel\", \"max_body_bytes\": 10,"
+		" \"hosts\": {\"../etc\": {\"token_sha256\": \"" H64 "\"},"
+		"  \"web1\": {\"token_sha256\": \"abc\"}, \"web2\": {\"token\": \"x\"},"
+		"  \"web3\": \"x\"},"
+		" \"rrdcached\": 5, \"rules\": \"\","
+		" \"pull\": [{\"host\": \"a/b\", \"url\": \"http://x\"}, 7],"
+		" \"notify\": {\"type\": \"x\"}}";
+	struct central_config cfg;
+	struct hr_errs errs;
+
+	CU_ASSERT_EQUAL(parse(text, &cfg, &errs), -1);
+	CU_ASSERT(has_err(&errs, "listen: \"nope\": expected HOST:PORT"));
+	CU_ASSERT(has_err(&errs, "bogus: unknown key"));
+	CU_ASSERT(has_err(&errs, "tls: missing"));
+	CU_ASSERT(has_err(&errs, "data_dir: must be an absolute path"));
+	CU_ASSERT(has_err(&errs, "max_body_bytes: "));
+	CU_ASSERT(has_err(&errs, "hosts.../etc: \"../etc\" is not a valid host name"));
+	CU_ASSERT(has_err(&errs, "hosts.web1.token_sha256: expected 64 hex digits"));
+	CU_ASSERT(has_err(&errs, "hosts.web2.token: unknown key"));
+	CU_ASSERT(has_err(&errs, "hosts.web2: missing \"token_sha256\""));
+	CU_ASSERT(has_err(&errs, "hosts.web3: expected an object"));
+	CU_ASSERT(has_err(&errs, "rrdcached: "));
+	CU_ASSERT(has_err(&errs, "rules: "));
+	CU_ASSERT(has_err(&errs, "pull[0].host: \"a/b\" is not a valid host name"));
+	CU_ASSERT(has_err(&errs, "pull[0].url: expected ssh://"));
+	CU_ASSERT(has_err(&errs, "pull[0]: missing \"key\""));
+	CU_ASSERT(has_err(&errs, "pull[0]: missing \"known_hosts\""));
+	CU_ASSERT(has_err(&errs, "pull[1]: expected an object"));
+	CU_ASSERT(has_err(&errs, "notify: expected an array"));
+	CU_ASSERT(errs.count >= 18);
+	CU_ASSERT_PTR_NULL(cfg.doc);
+	hr_errs_free(&errs);
+}
+
+static void test_tls_problems(void)
+{
+	struct central_config cfg;
+	struct hr_errs errs;
+
+	CU_ASSERT_EQUAL(parse("{\"tls\": {\"cert\": \"/nonexistent/c.pem\", \"ca\": \"x\"}}",
+			      &cfg, &errs), -1);
+	CU_ASSERT(has_err(&errs, "tls.ca: unknown key"));
+	CU_ASSERT(has_err(&errs, "tls: missing \"key\""));
+	CU_ASSERT(has_err(&errs, "tls.cert: cannot read /nonexistent/c.pem"));
+	hr_errs_free(&errs);
+	CU_ASSERT_EQUAL(parse("{\"insecure_http\": \"yes\", \"hosts\": [], \"tls\": 1}", &cfg, &errs), -1);
+	CU_ASSERT(has_err(&errs, "insecure_http: "));
+	CU_ASSERT(has_err(&errs, "hosts: expected an object"));
+	CU_ASSERT(has_err(&errs, "tls: expected an object"));
+	hr_errs_free(&errs);
+	CU_ASSERT_EQUAL(parse("{\"insecure_http\": true, \"hosts\": {}", &cfg, &errs), -1);
+	CU_ASSERT(has_err(&errs, "(top): not valid JSON"));
+	hr_errs_free(&errs);
+	CU_ASSERT_EQUAL(parse("[1]", &cfg, &errs), -1);
+	CU_ASSERT(has_err(&errs, "(top): expected a JSON object"));
+	hr_errs_free(&errs);
+}
+
+static void test_listen(void)
+{
+	static const struct { const char *in; int ok; unsigned short port; int family; } cases[] = {
+		{ "0.0.0.0:8443", 0, 8443, AF_INET },
+		{ "127.0.0.1:1", 0, 1, AF_INET },
+		{ "[::1]:9000", 0, 9000, AF_INET6 },
+		{ "[::]:443", 0, 443, AF_INET6 },
+		{ "::1:9000", -1, 0, 0 },     /* IPv6 without brackets */
+		{ "127.0.0.1", -1, 0, 0 },
+		{ "127.0.0.1:", -1, 0, 0 },
+		{ "127.0.0.1:0", -1, 0, 0 },
+		{ "127.0.0.1:65536", -1, 0, 0 },
+		{ "127.0.0.1:80x", -1, 0, 0 },
+		{ ":80", -1, 0, 0 },
+		{ "[::1:80", -1, 0, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		unsigned short port = 0;
+		struct hr_err err;
+		int rc = central_listen_parse(cases[i].in, &ss, &sl, &port, &err);
+
+		CU_ASSERT_EQUAL(rc, cases[i].ok);
+		if (rc != cases[i].ok)
+			fprintf(stderr, "  listen \"%s\": got %d\n", cases[i].in, rc);
+		if (rc == 0) {
+			CU_ASSERT_EQUAL(port, cases[i].port);
+			CU_ASSERT_EQUAL(ss.ss_family, cases[i].family);
+		}
+	}
+}
+
+static void test_hex(void)
+{
+	unsigned char out[32];
+
+	CU_ASSERT_EQUAL(central_hex32(H64, out), 0);
+	CU_ASSERT_EQUAL(out[1], 0x86);
+	CU_ASSERT_EQUAL(central_hex32(H64 "0", out), -1);
+	CU_ASSERT_EQUAL(central_hex32("zf86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", out), -1);
+	CU_ASSERT_EQUAL(central_hex32("", out), -1);
+}
+
+static CU_TestInfo tests[] = {
+	{ "minimal insecure config, defaults", test_minimal_insecure },
+	{ "every key of DESIGN.md", test_full },
+	{ "every problem with its path", test_every_problem },
+	{ "tls, types, JSON", test_tls_problems },
+	{ "listen addresses", test_listen },
+	{ "token hash hex", test_hex },
+	CU_TEST_INFO_NULL,
+};
+
+int main(void)
+{
+	return run_suite("central_config", tests);
+}
