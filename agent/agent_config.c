@@ -190,23 +190,13 @@ static int config_build(cJSON *doc, struct agent_config *cfg, struct hr_errs *er
 }
 
 int agent_config_parse(const char *text, size_t len, struct agent_config *cfg,
-		       struct hr_errs *errs)
+		 struct hr_errs *errs)
 {
-	const char *end = NULL;
-	cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	cJSON *doc = hr_cfg_parse(text, len, errs);
 
-	if (doc == NULL) {
-		size_t off = end && end >= text ? (size_t)(end - text) : 0;
-		unsigned line = 1;
-		size_t i;
-
-		for (i = 0; i < off && i < len; i++)
-			if (text[i] == '\n')
-				line++;
-		memset(cfg, 0, sizeof(*cfg));
-		hr_errs_add(errs, "", "not valid JSON (near line %u, byte %zu)", line, off);
+	memset(cfg, 0, sizeof(*cfg));
+	if (doc == NULL)
 		return -1;
-	}
 	if (config_build(doc, cfg, errs) < 0) {
 		agent_config_free(cfg);
 		return -1;
@@ -216,19 +206,16 @@ int agent_config_parse(const char *text, size_t len, struct agent_config *cfg,
 
 int agent_config_load(const char *file, struct agent_config *cfg, struct hr_errs *errs)
 {
-	struct hr_err err;
-	char *text;
-	size_t len;
-	int rc;
+	cJSON *doc = hr_cfg_load(file, errs);
 
-	if (hr_read_file(NULL, file, &text, &len, 1u << 20, &err) < 0) {
-		memset(cfg, 0, sizeof(*cfg));
-		hr_errs_add(errs, "", "%s", err.msg);
+	memset(cfg, 0, sizeof(*cfg));
+	if (doc == NULL)
+		return -1;
+	if (config_build(doc, cfg, errs) < 0) {
+		agent_config_free(cfg);
 		return -1;
 	}
-	rc = agent_config_parse(text, len, cfg, errs);
-	free(text);
-	return rc;
+	return 0;
 }
 
 int agent_config_defaults(struct agent_config *cfg, struct hr_errs *errs)

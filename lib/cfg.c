@@ -9,6 +9,39 @@
 #include "cfg.h"
 #include "util.h"
 
+cJSON *hr_cfg_parse(const char *text, size_t len, struct hr_errs *errs)
+{
+	const char *end = NULL;
+	cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	size_t off, i;
+	unsigned line = 1;
+
+	if (doc != NULL)
+		return doc;
+	off = end != NULL && end >= text ? (size_t)(end - text) : 0;
+	for (i = 0; i < off && i < len; i++)
+		if (text[i] == '\n')
+			line++;
+	hr_errs_add(errs, "", "not valid JSON (near line %u, byte %zu)", line, off);
+	return NULL;
+}
+
+cJSON *hr_cfg_load(const char *file, struct hr_errs *errs)
+{
+	struct hr_err err;
+	cJSON *doc;
+	char *text;
+	size_t len;
+
+	if (hr_read_file(NULL, file, &text, &len, 1u << 20, &err) < 0) {
+		hr_errs_add(errs, "", "%s", err.msg);
+		return NULL;
+	}
+	doc = hr_cfg_parse(text, len, errs);
+	free(text);
+	return doc;
+}
+
 void hr_cfg_path(char *dst, size_t n, const char *path, const char *key)
 {
 	if (path == NULL || path[0] == '\0')

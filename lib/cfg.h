@@ -11,6 +11,14 @@
 
 #include "err.h"
 
+/* Parses len bytes of config text. Returns the document (caller frees with
+ * cJSON_Delete), or NULL with "not valid JSON (near line L, byte B)" in errs. */
+cJSON *hr_cfg_parse(const char *text, size_t len, struct hr_errs *errs);
+
+/* Reads FILE (at most 1 MiB) and parses it as above; a file that cannot be
+ * read is a problem in errs too. */
+cJSON *hr_cfg_load(const char *file, struct hr_errs *errs);
+
 /* PATH.KEY into dst ("" path gives just KEY). */
 void hr_cfg_path(char *dst, size_t n, const char *path, const char *key);
 /* PATH[INDEX] into dst. */
