@@ -682,52 +682,16 @@ static void test_check_interval(void)
 	hr_recsink_free(&rec);
 }
 
-/* Reads the check config `reads` times with stderr in a file; returns how
- * many logged lines contain needle. */
-static int log_lines(const char *json, int reads, const char *needle)
-{
-	char path[] = "/tmp/hr-exec-log-XXXXXX", line[2048];
-	struct hr_recsink rec;
-	struct hr_err err;
-	int fd, saved, i, n = 0;
-	void *st = exec_open(json);
-	FILE *f;
-
-	CU_ASSERT_FATAL(st != NULL);
-	hr_recsink_init(&rec);
-	fd = mkstemp(path);
-	CU_ASSERT_FATAL(fd >= 0);
-	fflush(stderr);
-	saved = dup(2);
-	dup2(fd, 2);
-	for (i = 0; i < reads; i++)
-		probe_exec.read(st, &rec.sink, &err);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	close(fd);
-	probe_exec.teardown(st);
-	hr_recsink_free(&rec);
-	f = fopen(path, "r");
-	CU_ASSERT_FATAL(f != NULL);
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strstr(line, needle) != NULL)
-			n++;
-	fclose(f);
-	unlink(path);
-	return n;
-}
-
 static void test_logged_once(void)
 {
 	char cfg[1024];
 
 	snprintf(cfg, sizeof(cfg), "{\"g\": {\"command\": [\"sh\", \"%s\"]}}",
 		 fixture("exec/garbage.sh"));
-	CU_ASSERT_EQUAL(log_lines(cfg, 3, "probe exec: g: perfdata: 7 item(s) skipped"), 1);
-	CU_ASSERT_EQUAL(log_lines("{\"m\": {\"command\": [\"/nonexistent/x\"]}}", 3,
+	CU_ASSERT_EQUAL(probe_log_lines(&probe_exec, "/", cfg, 3, "probe exec: g: perfdata: 7 item(s) skipped"), 1);
+	CU_ASSERT_EQUAL(probe_log_lines(&probe_exec, "/", "{\"m\": {\"command\": [\"/nonexistent/x\"]}}", 3,
 				  "probe exec: m: /nonexistent/x:"), 1);
-	CU_ASSERT_EQUAL(log_lines("{\"k\": {\"command\": [\"sh\", \"-c\", \"kill -9 $$\"]}}", 3,
+	CU_ASSERT_EQUAL(probe_log_lines(&probe_exec, "/", "{\"k\": {\"command\": [\"sh\", \"-c\", \"kill -9 $$\"]}}", 3,
 				  "probe exec: k: sh: killed by signal 9"), 1);
 }
 

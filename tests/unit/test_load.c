@@ -325,7 +325,7 @@ static void test_complain_once(void)
 
 	CU_ASSERT_EQUAL(write_file(root, "/proc/loadavg", "0.5 x 0.3 2/100 7\n", 18), 0);
 	CU_ASSERT_EQUAL(write_file(root, "/proc/stat", stat4, strlen(stat4)), 0);
-	CU_ASSERT_EQUAL(probe_log_lines(&probe_load, root, 5, "probe load: /proc/loadavg"), 1);
+	CU_ASSERT_EQUAL(probe_log_lines(&probe_load, root, NULL, 5, "probe load: /proc/loadavg"), 1);
 	rm_rf(root);
 }
 

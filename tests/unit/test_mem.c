@@ -297,10 +297,10 @@ static void test_complain_once(void)
 	const char *root = tmpdir_new("mem");
 
 	CU_ASSERT_EQUAL(write_file(root, "/proc/meminfo", text, strlen(text)), 0);
-	CU_ASSERT_EQUAL(probe_log_lines(&probe_mem, root, 4, "MemAvailable 2000 kB exceeds"), 1);
-	CU_ASSERT_EQUAL(probe_log_lines(&probe_mem, root, 4, "SwapFree 20 kB exceeds"), 1);
+	CU_ASSERT_EQUAL(probe_log_lines(&probe_mem, root, NULL, 4, "MemAvailable 2000 kB exceeds"), 1);
+	CU_ASSERT_EQUAL(probe_log_lines(&probe_mem, root, NULL, 4, "SwapFree 20 kB exceeds"), 1);
 	CU_ASSERT_EQUAL(write_file(root, "/proc/meminfo", partial, strlen(partial)), 0);
-	CU_ASSERT_EQUAL(probe_log_lines(&probe_mem, root, 4, "missing SwapTotal SwapFree"), 1);
+	CU_ASSERT_EQUAL(probe_log_lines(&probe_mem, root, NULL, 4, "missing SwapTotal SwapFree"), 1);
 	rm_rf(root);
 }
 

@@ -154,8 +154,8 @@ static void test_unsupported(void)
 	CU_ASSERT_EQUAL(write_file(root, "/proc/loadavg", "0 0 0 1/1 1\n", 12), 0);
 	CU_ASSERT_EQUAL(run_probe(&probe_psi, root, NULL, &rec), 0);
 	CU_ASSERT_EQUAL(rec.count, 0);
-	CU_ASSERT_EQUAL(probe_log_lines(&probe_psi, root, 5, "probe psi: no /proc/pressure"), 1);
-	CU_ASSERT_EQUAL(probe_log_lines(&probe_psi, root, 5, "probe psi"), 1);
+	CU_ASSERT_EQUAL(probe_log_lines(&probe_psi, root, NULL, 5, "probe psi: no /proc/pressure"), 1);
+	CU_ASSERT_EQUAL(probe_log_lines(&probe_psi, root, NULL, 5, "probe psi"), 1);
 	hr_recsink_free(&rec);
 	rm_rf(root);
 }
@@ -223,9 +223,9 @@ static void test_complain_once(void)
 
 	CU_ASSERT_EQUAL(write_file(root, "/proc/pressure/cpu", good, strlen(good)), 0);
 	CU_ASSERT_EQUAL(write_file(root, "/proc/pressure/io", "some avg10=x\n", 13), 0);
-	CU_ASSERT_EQUAL(probe_log_lines(&probe_psi, root, 5, "probe psi: /proc/pressure/io"), 1);
-	CU_ASSERT_EQUAL(probe_log_lines(&probe_psi, root, 5, "/proc/pressure/memory"), 1);
-	CU_ASSERT_EQUAL(probe_log_lines(&probe_psi, root, 5, "/proc/pressure/cpu"), 0);
+	CU_ASSERT_EQUAL(probe_log_lines(&probe_psi, root, NULL, 5, "probe psi: /proc/pressure/io"), 1);
+	CU_ASSERT_EQUAL(probe_log_lines(&probe_psi, root, NULL, 5, "/proc/pressure/memory"), 1);
+	CU_ASSERT_EQUAL(probe_log_lines(&probe_psi, root, NULL, 5, "/proc/pressure/cpu"), 0);
 	rm_rf(root);
 }
 

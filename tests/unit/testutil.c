@@ -106,21 +106,27 @@ int run_probe(const struct probe *p, const char *root, const char *cfg_json,
 
 /* Runs probe p `reads` times on one state with stderr sent to a file, and
  * returns how many logged lines contain needle (-1 on a setup failure). */
-int probe_log_lines(const struct probe *p, const char *root, int reads, const char *needle)
+int probe_log_lines(const struct probe *p, const char *root, const char *cfg_json, int reads,
+		    const char *needle)
 {
 	struct probe_env env = { .root = root };
+	cJSON *cfg = cfg_json ? cJSON_Parse(cfg_json) : NULL;
 	struct hr_recsink rec;
 	struct hr_errs errs;
 	struct hr_err err;
-	char path[] = "/tmp/hr-log-XXXXXX", line[1024];
+	char path[] = "/tmp/hr-log-XXXXXX", line[2048];
 	void *state = NULL;
 	int fd, saved, i, n = 0;
 	FILE *f;
 
 	hr_errs_init(&errs);
 	hr_recsink_init(&rec);
-	if (p->setup(&env, NULL, "probes.test", &state, &errs) < 0)
+	if ((cfg_json != NULL && cfg == NULL) ||
+	    p->setup(&env, cfg, "probes.test", &state, &errs) < 0) {
+		hr_errs_free(&errs);
+		cJSON_Delete(cfg);
 		return -1;
+	}
 	fd = mkstemp(path);
 	CU_ASSERT_FATAL(fd >= 0);
 	fflush(stderr);
@@ -133,6 +139,7 @@ int probe_log_lines(const struct probe *p, const char *root, int reads, const ch
 	close(saved);
 	close(fd);
 	p->teardown(state);
+	cJSON_Delete(cfg);
 	hr_recsink_free(&rec);
 	hr_errs_free(&errs);
 	f = fopen(path, "r");

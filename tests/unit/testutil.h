@@ -27,11 +27,12 @@ int write_file(const char *root, const char *path, const char *data, size_t len)
 int run_probe(const struct probe *p, const char *root, const char *cfg_json,
 	      struct hr_recsink *rec);
 
-/* Runs probe p `reads` times on one state (no config) with stderr sent to a
- * file, and returns how many logged lines contain needle (-1 when setup
- * fails): how the suites check that a problem is logged once, not every
- * interval. */
-int probe_log_lines(const struct probe *p, const char *root, int reads, const char *needle);
+/* Runs probe p `reads` times on one state (config cfg_json, NULL for none)
+ * with stderr sent to a file, and returns how many logged lines contain
+ * needle (-1 when setup fails): how the suites check that a problem is
+ * logged once, not every interval. */
+int probe_log_lines(const struct probe *p, const char *root, const char *cfg_json, int reads,
+		    const char *needle);
 
 /* A value of a sample, or NAN when the sample lacks it (or s is NULL). */
 double sval(const struct hr_sample *s, const char *name);
