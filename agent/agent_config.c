@@ -189,11 +189,9 @@ static int config_build(cJSON *doc, struct agent_config *cfg, struct hr_errs *er
 	return hr_errs_any(errs) ? -1 : 0;
 }
 
-int agent_config_parse(const char *text, size_t len, struct agent_config *cfg,
-		 struct hr_errs *errs)
+/* Builds cfg from doc (NULL: the text could not be had; errs says why). */
+static int config_finish(cJSON *doc, struct agent_config *cfg, struct hr_errs *errs)
 {
-	cJSON *doc = hr_cfg_parse(text, len, errs);
-
 	memset(cfg, 0, sizeof(*cfg));
 	if (doc == NULL)
 		return -1;
@@ -204,18 +202,15 @@ int agent_config_parse(const char *text, size_t len, struct agent_config *cfg,
 	return 0;
 }
 
+int agent_config_parse(const char *text, size_t len, struct agent_config *cfg,
+		 struct hr_errs *errs)
+{
+	return config_finish(hr_cfg_parse(text, len, errs), cfg, errs);
+}
+
 int agent_config_load(const char *file, struct agent_config *cfg, struct hr_errs *errs)
 {
-	cJSON *doc = hr_cfg_load(file, errs);
-
-	memset(cfg, 0, sizeof(*cfg));
-	if (doc == NULL)
-		return -1;
-	if (config_build(doc, cfg, errs) < 0) {
-		agent_config_free(cfg);
-		return -1;
-	}
-	return 0;
+	return config_finish(hr_cfg_load(file, errs), cfg, errs);
 }
 
 int agent_config_defaults(struct agent_config *cfg, struct hr_errs *errs)

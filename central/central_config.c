@@ -301,11 +301,9 @@ static int config_build(cJSON *doc, struct central_config *cfg, struct hr_errs *
 	return hr_errs_any(errs) ? -1 : 0;
 }
 
-int central_config_parse(const char *text, size_t len, struct central_config *cfg,
-		   struct hr_errs *errs)
+/* Builds cfg from doc (NULL: the text could not be had; errs says why). */
+static int config_finish(cJSON *doc, struct central_config *cfg, struct hr_errs *errs)
 {
-	cJSON *doc = hr_cfg_parse(text, len, errs);
-
 	memset(cfg, 0, sizeof(*cfg));
 	if (doc == NULL)
 		return -1;
@@ -316,18 +314,15 @@ int central_config_parse(const char *text, size_t len, struct central_config *cf
 	return 0;
 }
 
+int central_config_parse(const char *text, size_t len, struct central_config *cfg,
+		   struct hr_errs *errs)
+{
+	return config_finish(hr_cfg_parse(text, len, errs), cfg, errs);
+}
+
 int central_config_load(const char *file, struct central_config *cfg, struct hr_errs *errs)
 {
-	cJSON *doc = hr_cfg_load(file, errs);
-
-	memset(cfg, 0, sizeof(*cfg));
-	if (doc == NULL)
-		return -1;
-	if (config_build(doc, cfg, errs) < 0) {
-		central_config_free(cfg);
-		return -1;
-	}
-	return 0;
+	return config_finish(hr_cfg_load(file, errs), cfg, errs);
 }
 
 void central_config_free(struct central_config *cfg)
