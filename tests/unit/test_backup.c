@@ -441,31 +441,10 @@ static void test_config(void)
 		/* one good and one bad: still refused, the bad one named */
 		{ "{\"good\": {\"path\": \"/a\"}, \"bad\": {\"path\": \"rel\"}}", "probes.backup.bad.path" },
 	};
-	struct probe_env env = { .root = "/" };
-	size_t i, j;
+	size_t i;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		cJSON *cfg = cases[i].json ? cJSON_Parse(cases[i].json) : NULL;
-		struct hr_errs errs;
-		void *state = NULL;
-		int found = 0;
-
-		CU_ASSERT_FATAL(cases[i].json == NULL || cfg != NULL);
-		hr_errs_init(&errs);
-		CU_ASSERT(probe_backup.setup(&env, cfg, "probes.backup", &state, &errs) == -1);
-		CU_ASSERT(state == NULL);
-		for (j = 0; j < errs.count; j++)
-			if (strstr(errs.items[j], cases[i].want) != NULL)
-				found = 1;
-		CU_ASSERT(found);
-		if (!found) {
-			fprintf(stderr, "case %zu: want \"%s\", got:\n", i, cases[i].want);
-			for (j = 0; j < errs.count; j++)
-				fprintf(stderr, "  %s\n", errs.items[j]);
-		}
-		hr_errs_free(&errs);
-		cJSON_Delete(cfg);
-	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CU_ASSERT(probe_setup_refuses(&probe_backup, "probes.backup", cases[i].json, cases[i].want));
 }
 
 /* A backup that keeps failing is logged once, not every interval. */

@@ -152,6 +152,39 @@ int probe_log_lines(const struct probe *p, const char *root, const char *cfg_jso
 	return n;
 }
 
+int probe_setup_refuses(const struct probe *p, const char *path, const char *cfg_json,
+			const char *want)
+{
+	struct probe_env env = { .root = "/" };
+	cJSON *cfg = cfg_json ? cJSON_Parse(cfg_json) : NULL;
+	struct hr_errs errs;
+	void *state = NULL;
+	size_t j;
+	int rc, found = 0;
+
+	if (cfg_json != NULL && cfg == NULL) {
+		fprintf(stderr, "probe_setup_refuses: bad test JSON: %s\n", cfg_json);
+		return 0;
+	}
+	hr_errs_init(&errs);
+	rc = p->setup(&env, cfg, path, &state, &errs);
+	for (j = 0; j < errs.count; j++)
+		if (strstr(errs.items[j], want) != NULL)
+			found = 1;
+	if (rc != -1 || state != NULL || !found) {
+		fprintf(stderr, "config %s: want \"%s\", got rc %d and:\n", cfg_json ? cfg_json : "(none)",
+			want, rc);
+		for (j = 0; j < errs.count; j++)
+			fprintf(stderr, "  %s\n", errs.items[j]);
+		if (rc == 0)
+			p->teardown(state);
+		found = 0;
+	}
+	hr_errs_free(&errs);
+	cJSON_Delete(cfg);
+	return found;
+}
+
 double sval(const struct hr_sample *s, const char *name)
 {
 	const struct hr_value *v;

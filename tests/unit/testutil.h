@@ -34,6 +34,12 @@ int run_probe(const struct probe *p, const char *root, const char *cfg_json,
 int probe_log_lines(const struct probe *p, const char *root, const char *cfg_json, int reads,
 		    const char *needle);
 
+/* Runs p's setup with the JSON config cfg_json (NULL: none) under path and
+ * returns 1 when it refuses it with a problem containing want (no state
+ * made); otherwise prints what it said and returns 0. */
+int probe_setup_refuses(const struct probe *p, const char *path, const char *cfg_json,
+			const char *want);
+
 /* A value of a sample, or NAN when the sample lacks it (or s is NULL). */
 double sval(const struct hr_sample *s, const char *name);
 
