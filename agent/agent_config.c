@@ -13,7 +13,8 @@
 #include "wire.h"
 
 static const char *const top_keys[] = {
-	"host", "interval", "data_dir", "root", "central", "spool_max_bytes", "probes", NULL,
+	"host", "interval", "data_dir", "root", "central", "spool_max_bytes", "spool_fsync",
+	"push_backoff_max", "probes", NULL,
 };
 static const char *const central_keys[] = { "url", "token", "ca", "cert", "key", NULL };
 
@@ -32,12 +33,16 @@ static void parse_centrals(const cJSON *arr, struct agent_config *cfg, struct hr
 {
 	const cJSON *c;
 	char p[64];
+	size_t k;
 	int i = 0;
 
 	if (!cJSON_IsArray(arr)) {
 		hr_errs_add(errs, "central", "expected an array of {\"url\": ..., \"token\": ...}");
 		return;
 	}
+	/* SPOOL_MAX_CURSORS of spool.h: one spool cursor per central */
+	if (cJSON_GetArraySize(arr) > 8)
+		hr_errs_add(errs, "central", "at most 8 centrals");
 	cfg->centrals = calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(*cfg->centrals));
 	if (cfg->centrals == NULL) {
 		hr_errs_add(errs, "central", "out of memory");
@@ -62,6 +67,12 @@ static void parse_centrals(const cJSON *arr, struct agent_config *cfg, struct hr
 		}
 		if (hr_cfg_string(c, "token", p, &ac->token, errs) == 0)
 			hr_errs_add(errs, p, "missing \"token\"");
+		for (k = 0; ac->url != NULL && k + 1 < cfg->ncentrals; k++)
+			if (cfg->centrals[k].url != NULL && strcmp(cfg->centrals[k].url, ac->url) == 0) {
+				char pu[96];
+				hr_cfg_path(pu, sizeof(pu), p, "url");
+				hr_errs_add(errs, pu, "the same central twice");
+			}
 		hr_cfg_string(c, "ca", p, &ac->ca, errs);
 		hr_cfg_string(c, "cert", p, &ac->cert, errs);
 		hr_cfg_string(c, "key", p, &ac->key, errs);
@@ -141,6 +152,8 @@ static int config_build(cJSON *doc, struct agent_config *cfg, struct hr_errs *er
 	cfg->data_dir = AGENT_DATA_DIR;
 	cfg->root = "/";
 	cfg->spool_max_bytes = 268435456.0;
+	cfg->spool_fsync = 1;
+	cfg->push_backoff_max = 300;
 	if (gethostname(cfg->host, sizeof(cfg->host)) != 0)
 		hr_strlcpy(cfg->host, "localhost", sizeof(cfg->host));
 	cfg->host[sizeof(cfg->host) - 1] = '\0';
@@ -180,6 +193,19 @@ static int config_build(cJSON *doc, struct agent_config *cfg, struct hr_errs *er
 		if (cfg->root[0] != '/')
 			hr_errs_add(errs, "root", "must be an absolute path");
 		hr_cfg_number(doc, "spool_max_bytes", "", 1048576, 1e15, &cfg->spool_max_bytes, errs);
+		if (hr_cfg_string(doc, "spool_fsync", "", &s, errs) == 1) {
+			/* the order of enum spool_fsync */
+			static const char *const policies[] = { "always", "batched", "never" };
+			int k;
+
+			cfg->spool_fsync = -1;
+			for (k = 0; k < 3; k++)
+				if (strcmp(s, policies[k]) == 0)
+					cfg->spool_fsync = k;
+			if (cfg->spool_fsync < 0)
+				hr_errs_add(errs, "spool_fsync", "expected \"always\", \"batched\" or \"never\", not \"%s\"", s);
+		}
+		hr_cfg_duration(doc, "push_backoff_max", "", 1, 86400, &cfg->push_backoff_max, errs);
 		if (cJSON_GetObjectItemCaseSensitive(doc, "central") != NULL)
 			parse_centrals(cJSON_GetObjectItemCaseSensitive(doc, "central"), cfg, errs);
 	}

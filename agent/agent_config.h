@@ -38,6 +38,10 @@ struct agent_config {
 	struct agent_central *centrals;
 	size_t ncentrals;
 	double spool_max_bytes;
+	/* "spool_fsync": "always" | "batched" | "never", as enum spool_fsync
+	 * of spool.h (0, 1, 2); default "batched" */
+	int spool_fsync;
+	double push_backoff_max;    /* seconds: longest wait between retries (300) */
 	struct agent_probe_cfg *probes; /* one per entry of probes[] */
 	size_t nprobes;
 };

@@ -1,9 +1,13 @@
 /* main.c: headroom-agent. Parses the command line and either validates a
  * config (--check-config), samples once and prints the sample document
  * (--once --json), or runs in the foreground: the scheduler samples the
- * probes, and each finished read goes into the local RRD archives.
- * Signals: SIGTERM/SIGINT stop after flushing reads in flight, SIGHUP reloads
- * the config (a broken new config is refused and the old one keeps running). */
+ * probes; everything one main-loop round collected becomes one batch, which
+ * goes into the spool for the pusher (when a central is configured) and then
+ * into the local RRD archives.
+ * Signals: SIGTERM/SIGINT stop after flushing reads in flight (and giving
+ * pushes in flight PUSH_GRACE), SIGHUP reloads the config (a broken new
+ * config is refused and the old one keeps running; the pusher is kept when
+ * its settings are unchanged). */
 #include "config.h"
 
 #include <errno.h>
@@ -22,6 +26,7 @@
 #include "agent_config.h"
 #include "agentstats.h"
 #include "log.h"
+#include "pusher.h"
 #include "rrdstore.h"
 #include "scheduler.h"
 #include "util.h"
@@ -29,6 +34,8 @@
 
 #define ONCE_TIMEOUT 15.0   /* seconds --once waits for the slowest probe */
 #define STOP_GRACE 5.0      /* seconds SIGTERM waits for reads in flight */
+#define PUSH_GRACE 2.0      /* seconds SIGTERM waits for pushes in flight */
+#define ROUND_MAX 100000    /* samples per batch: the central's document limit */
 
 struct opts {
 	const char *config;   /* -c */
@@ -55,6 +62,12 @@ struct agent {
 		char probe[HR_PROBE_MAX];
 		struct hr_complain c;
 	} store_fail[32];
+	/* the batch of this main-loop round; each sample's step filled in */
+	struct hr_sample *round;
+	size_t nround, round_cap;
+	struct pusher *push;        /* NULL: no central configured */
+	char *push_sig;             /* what push was built from (reload) */
+	struct hr_complain spool_fail;
 	/* signal thread → main loop */
 	pthread_mutex_t lock;
 	struct scheduler *wake_target;
@@ -208,37 +221,198 @@ static struct hr_complain *store_complaint(struct agent *ag, const char *probe)
 	return &ag->store_fail[n - 1].c;
 }
 
-static void deliver_store(void *ctx, const char *probe, unsigned step,
-			  const struct hr_sample *samples, size_t n)
+/* Writes the samples of one probe's read into the local archives. */
+static void store_read(struct agent *ag, struct running *r, const struct hr_sample *samples,
+		       size_t n)
 {
-	struct agent *ag = ctx;
-	struct hr_complain *c = store_complaint(ag, probe);
+	struct hr_complain *c = store_complaint(ag, samples[0].probe);
 	struct hr_err err;
 	size_t i;
 	int failed = 0;
 
-	atomic_fetch_add(&ag->stats.samples, n);
 	for (i = 0; i < n; i++) {
-		unsigned st = samples[i].step ? samples[i].step : step;
+		unsigned st = samples[i].step ? samples[i].step : r->cfg.interval;
 
-		if (rrdstore_write(ag->run->store, &samples[i], st, &err) < 0) {
+		if (rrdstore_write(r->store, &samples[i], st, &err) < 0) {
 			failed = 1;
 			atomic_fetch_add(&ag->stats.dropped_samples, 1);
-			hr_complain(c, "store: probe %s: %s", probe, err.msg);
+			hr_complain(c, "store: probe %s: %s", samples[i].probe, err.msg);
 		}
 	}
 	if (!failed)
-		hr_complain_clear(c, "store: probe %s: writing again", probe);
+		hr_complain_clear(c, "store: probe %s: writing again", samples[0].probe);
+}
+
+/* Ends a round: its samples go into the spool as one batch (a batch that
+ * cannot be spooled, a full disk say, is logged once and its samples
+ * counted as dropped: they still reach the local archives), then into the
+ * local archives. */
+static void flush_round(struct agent *ag, struct running *r)
+{
+	struct hr_err err;
+	size_t i, j, n = 0;
+	time_t last;
+
+	if (ag->nround == 0 || r == NULL || r->store == NULL)
+		return;
+	atomic_fetch_add(&ag->stats.samples, ag->nround);
+	/* After a reload or a restart the scheduler reads the current slot
+	 * again, stamped with the time the archives already have: those are
+	 * duplicates, which the archives skip and a central would refuse
+	 * (with the rest of their batch). They are left out here. */
+	for (i = 0; i < ag->nround; i++) {
+		if (rrdstore_last(r->store, &ag->round[i], &last, &err) == 0 &&
+		    ag->round[i].t <= last)
+			continue;
+		if (n != i)
+			ag->round[n] = ag->round[i];
+		n++;
+	}
+	if (n < ag->nround)
+		hr_log_debug("round: %zu samples of slots already archived left out",
+			     ag->nround - n);
+	ag->nround = n;
+	if (n == 0)
+		return;
+	if (ag->push != NULL) {
+		if (pusher_submit(ag->push, r->cfg.host, r->cfg.interval, ag->round, ag->nround,
+				  NULL, &err) < 0) {
+			atomic_fetch_add(&ag->stats.dropped_samples, ag->nround);
+			hr_complain(&ag->spool_fail, "spool: batch of %zu samples not spooled, "
+				    "so not pushed (the local archives still get it): %s",
+				    ag->nround, err.msg);
+		} else {
+			hr_complain_clear(&ag->spool_fail, "spool: spooling again");
+		}
+	}
+	/* One probe's read is a run of samples with the same probe name. */
+	for (i = 0; i < ag->nround; i = j) {
+		for (j = i + 1; j < ag->nround; j++)
+			if (strcmp(ag->round[j].probe, ag->round[i].probe) != 0)
+				break;
+		store_read(ag, r, &ag->round[i], j - i);
+	}
+	ag->nround = 0;
+}
+
+/* Adds one finished read to the round's batch. A sample's step stays 0
+ * when it is the document's interval, so that only exec checks say it. */
+static void deliver_round(void *ctx, const char *probe, unsigned step,
+			  const struct hr_sample *samples, size_t n)
+{
+	struct agent *ag = ctx;
+	size_t i;
+
+	if (ag->nround + n > ROUND_MAX)
+		flush_round(ag, ag->run);
+	if (ag->nround + n > ag->round_cap) {
+		size_t cap = ag->round_cap ? ag->round_cap : 64;
+		struct hr_sample *nr;
+
+		while (cap < ag->nround + n)
+			cap *= 2;
+		nr = realloc(ag->round, cap * sizeof(*nr));
+		if (nr == NULL) {
+			atomic_fetch_add(&ag->stats.dropped_samples, n);
+			hr_log_err("probe %s: out of memory for %zu samples", probe, n);
+			return;
+		}
+		ag->round = nr;
+		ag->round_cap = cap;
+	}
+	for (i = 0; i < n; i++) {
+		struct hr_sample *s = &ag->round[ag->nround++];
+
+		*s = samples[i];
+		if (s->step == 0)
+			s->step = step;
+		if (s->step == ag->run->cfg.interval)
+			s->step = 0;
+	}
 }
 
 static void running_destroy(struct running *r, struct agent *ag, double grace)
 {
 	if (r == NULL)
 		return;
-	scheduler_destroy(r->sched, grace, r->store ? deliver_store : NULL, ag);
+	scheduler_destroy(r->sched, grace, r->store ? deliver_round : NULL, ag);
+	flush_round(ag, r);
 	rrdstore_destroy(r->store);
 	agent_config_free(&r->cfg);
 	free(r);
+}
+
+/* What the pusher is built from, one line per setting: a reload keeps the
+ * pusher (and its spool, connections and backoff) when this is unchanged.
+ * NULL when no central is configured (or out of memory: then rebuilt). */
+static char *push_signature(const struct agent_config *cfg)
+{
+	size_t i, n = strlen(cfg->data_dir) + 128, off;
+	char *sig;
+
+	if (cfg->ncentrals == 0)
+		return NULL;
+	for (i = 0; i < cfg->ncentrals; i++) {
+		const struct agent_central *c = &cfg->centrals[i];
+
+		n += strlen(c->url) + strlen(c->token) + 16;
+		n += (c->ca ? strlen(c->ca) : 0) + (c->cert ? strlen(c->cert) : 0) +
+		     (c->key ? strlen(c->key) : 0);
+	}
+	sig = malloc(n);
+	if (sig == NULL)
+		return NULL;
+	off = (size_t)snprintf(sig, n, "%s\n%.0f %d %.3f\n", cfg->data_dir, cfg->spool_max_bytes,
+			       cfg->spool_fsync, cfg->push_backoff_max);
+	for (i = 0; i < cfg->ncentrals && off < n; i++) {
+		const struct agent_central *c = &cfg->centrals[i];
+
+		off += (size_t)snprintf(sig + off, n - off, "%s\n%s\n%s\n%s\n%s\n", c->url,
+					c->token, c->ca ? c->ca : "", c->cert ? c->cert : "",
+					c->key ? c->key : "");
+	}
+	return sig;
+}
+
+/* Starts the pusher and its spool (DATA/spool/) when cfg names a central. */
+static int push_start(struct agent *ag, const struct agent_config *cfg, struct hr_err *err)
+{
+	struct pusher_opts po;
+	char dir[PATH_MAX];
+	size_t i;
+
+	if (cfg->ncentrals == 0)
+		return 0;
+	if (snprintf(dir, sizeof(dir), "%s/spool", cfg->data_dir) >= (int)sizeof(dir))
+		return hr_err_set(err, "data_dir: path too long");
+	memset(&po, 0, sizeof(po));
+	po.spool_dir = dir;
+	po.centrals = cfg->centrals;
+	po.ncentrals = cfg->ncentrals;
+	po.spool_max_bytes = (uint64_t)cfg->spool_max_bytes;
+	/* The bound drops whole segments: keep them a small part of it. */
+	po.segment_bytes = SPOOL_DEFAULT_SEGMENT_BYTES;
+	if (po.segment_bytes > po.spool_max_bytes / 8)
+		po.segment_bytes = (uint32_t)(po.spool_max_bytes / 8);
+	po.fsync = (enum spool_fsync)cfg->spool_fsync;
+	po.backoff_max = cfg->push_backoff_max;
+	ag->push = pusher_new(&po, &ag->stats, err);
+	if (ag->push == NULL)
+		return -1;
+	ag->push_sig = push_signature(cfg);
+	for (i = 0; i < cfg->ncentrals; i++)
+		hr_log_info("push: to %s, spool in %s", cfg->centrals[i].url, dir);
+	return 0;
+}
+
+/* Stops the pusher, giving requests in flight grace seconds; the spool is
+ * synced and closed. */
+static void push_stop(struct agent *ag, double grace)
+{
+	pusher_destroy(ag->push, grace);
+	ag->push = NULL;
+	free(ag->push_sig);
+	ag->push_sig = NULL;
 }
 
 /* --once: every probe once, printed as JSON or as readable lines. */
@@ -373,6 +547,8 @@ static void reload(const struct opts *o, struct agent *ag)
 {
 	struct hr_errs errs;
 	struct running *r;
+	struct hr_err err;
+	char *sig;
 	size_t i;
 
 	hr_log_info("SIGHUP: reloading %s", o->config ? o->config : AGENT_CONFIG_FILE);
@@ -390,6 +566,16 @@ static void reload(const struct opts *o, struct agent *ag)
 	set_wake_target(ag, NULL);
 	running_destroy(ag->run, ag, STOP_GRACE);
 	ag->run = r;
+	sig = push_signature(&r->cfg);
+	if (sig == NULL || ag->push_sig == NULL || strcmp(sig, ag->push_sig) != 0) {
+		/* A changed data_dir or list of centrals: the simplest correct
+		 * way is a new pusher on the (possibly other) spool. */
+		push_stop(ag, PUSH_GRACE);
+		if (push_start(ag, &r->cfg, &err) < 0)
+			hr_log_err("reload: %s: not pushing to any central until the next reload",
+				   err.msg);
+	}
+	free(sig);
 	set_wake_target(ag, r->sched);
 	hr_log_info("reloaded: host %s, %zu probes, archives in %s", r->cfg.host,
 		    scheduler_count(r->sched), r->rrd_dir);
@@ -399,6 +585,7 @@ static int run_daemon(const struct opts *o, struct agent *ag)
 {
 	struct hr_errs errs;
 	pthread_t sigthread;
+	struct hr_err err;
 	size_t i;
 
 	hr_errs_init(&errs);
@@ -410,6 +597,12 @@ static int run_daemon(const struct opts *o, struct agent *ag)
 		return 2;
 	}
 	hr_errs_free(&errs);
+	if (push_start(ag, &ag->run->cfg, &err) < 0) {
+		hr_log_err("config: %s", err.msg);
+		running_destroy(ag->run, ag, 0);
+		ag->run = NULL;
+		return 2;
+	}
 	set_wake_target(ag, ag->run->sched);
 	if (pthread_create(&sigthread, NULL, signal_main, ag) != 0)
 		hr_fatal("cannot start the signal thread");
@@ -419,7 +612,9 @@ static int run_daemon(const struct opts *o, struct agent *ag)
 	while (!atomic_load(&ag->stop)) {
 		if (atomic_exchange(&ag->reload, 0))
 			reload(o, ag);
-		scheduler_collect(ag->run->sched, deliver_store, ag);
+		/* One round, one batch: whatever finished since the last one. */
+		scheduler_collect(ag->run->sched, deliver_round, ag);
+		flush_round(ag, ag->run);
 		scheduler_tick(ag->run->sched, hr_now_wall());
 		if (atomic_load(&ag->stop) || atomic_load(&ag->reload))
 			continue;
@@ -429,6 +624,9 @@ static int run_daemon(const struct opts *o, struct agent *ag)
 	set_wake_target(ag, NULL);
 	running_destroy(ag->run, ag, STOP_GRACE);
 	ag->run = NULL;
+	push_stop(ag, PUSH_GRACE);
+	free(ag->round);
+	ag->round = NULL;
 	pthread_join(sigthread, NULL);
 	hr_log_info("stopped");
 	return 0;

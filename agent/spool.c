@@ -61,6 +61,8 @@ struct spool {
 	uint32_t segment_bytes;
 	enum spool_fsync fsync;
 	unsigned fsync_interval_ms;
+	void (*on_drop)(void *ctx, uint64_t seq, const void *data, size_t len);
+	void *drop_ctx;
 	size_t ncursors;
 	char names[SPOOL_MAX_CURSORS][SPOOL_CURSOR_NAME_MAX + 1];
 	uint64_t acked[SPOOL_MAX_CURSORS];
@@ -504,6 +506,39 @@ static void seg_cut(struct spool *sp, size_t si, size_t ri, const char *why)
 		seg_remove(sp, si);
 }
 
+static int read_rec(struct spool *sp, int fd, const struct seg *g, size_t ri, uint8_t *dst);
+
+/* Hands the records of segment g from ri on to the on_drop callback. */
+static void report_drops(struct spool *sp, const struct seg *g, size_t ri)
+{
+	char name[SEG_NAME_LEN + 1];
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+	int fd;
+
+	seg_filename(name, sizeof(name), g->name);
+	fd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC);
+	for (; ri < g->n; ri++) {
+		uint32_t len = g->recs[ri].len;
+
+		if (fd >= 0 && len > cap) {
+			uint8_t *nb = realloc(buf, len);
+
+			if (nb != NULL) {
+				buf = nb;
+				cap = len;
+			}
+		}
+		if (fd >= 0 && (len == 0 || len <= cap) && read_rec(sp, fd, g, ri, buf) == 0)
+			sp->on_drop(sp->drop_ctx, g->recs[ri].seq, len ? buf : (const void *)"", len);
+		else
+			sp->on_drop(sp->drop_ctx, g->recs[ri].seq, NULL, 0);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+}
+
 /* Drops the oldest segment to make room (the max_bytes bound). */
 static int drop_oldest(struct spool *sp, struct hr_err *err)
 {
@@ -524,6 +559,8 @@ static int drop_oldest(struct spool *sp, struct hr_err *err)
 			     "unacknowledged records", sp->dir, sp->max_bytes, name, lost);
 		sp->dropped_records += lost;
 		sp->dropped_bytes += bytes;
+		if (sp->on_drop != NULL)
+			report_drops(sp, g, seg_first_after(g, m));
 	}
 	seg_remove(sp, 0);
 	return 0;
@@ -735,6 +772,8 @@ static int check_opts(struct spool *sp, const char *dir, const struct spool_opts
 	sp->fsync_interval_ms = o->fsync_interval_ms ? o->fsync_interval_ms
 						     : SPOOL_DEFAULT_FSYNC_INTERVAL_MS;
 	sp->fsync = o->fsync;
+	sp->on_drop = o->on_drop;
+	sp->drop_ctx = o->drop_ctx;
 	if (o->fsync != SPOOL_FSYNC_ALWAYS && o->fsync != SPOOL_FSYNC_BATCHED &&
 	    o->fsync != SPOOL_FSYNC_NEVER)
 		return hr_err_set(err, "spool %s: unknown fsync policy %d", dir, (int)o->fsync);

@@ -65,6 +65,16 @@ struct spool_opts {
 	 * without a cursor file (a new central) starts at the oldest record
 	 * still spooled. Borrowed for spool_open only. */
 	const char *cursor_names[SPOOL_MAX_CURSORS];
+	/* Optional (NULL: none): called inside spool_append for each
+	 * unacknowledged record that the max_bytes bound deletes, oldest
+	 * first, with its payload read back (data NULL and len 0 when it
+	 * cannot be read), so that the caller can count what was in it (the
+	 * agent counts samples, not records). data is borrowed for the call;
+	 * the callback must not call the spool. Records lost to corruption
+	 * are only counted in spool_stats and logged: their payload cannot
+	 * be trusted. */
+	void (*on_drop)(void *ctx, uint64_t seq, const void *data, size_t len);
+	void *drop_ctx;
 };
 
 struct spool;
@@ -146,7 +156,11 @@ void spool_batch_free(struct spool_batch *b);
 int spool_ack(struct spool *sp, size_t cursor, uint64_t seq, struct hr_err *err);
 
 /* The highest seq ever appended to this spool folder (kept across restarts
- * and across the deletion of every segment), 0 for a new spool. */
+ * and across the deletion of every segment), 0 for a new spool. The agent
+ * numbers its batches spool_last_seq() + 1, and a new spool's first batch
+ * (unix time in seconds) * 1000: an agent whose data folder was wiped then
+ * does not reuse seqs that a central has already acknowledged (the central
+ * would take them for resends and store nothing). */
 uint64_t spool_last_seq(const struct spool *sp);
 
 struct spool_cursor_stats {

@@ -3,6 +3,7 @@
  * --check-config lists them all at once. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "central_config.h"
 #include "cfg.h"
+#include "rrdcached.h"
 #include "util.h"
 
 static const char *const top_keys[] = {
@@ -18,7 +20,9 @@ static const char *const top_keys[] = {
 };
 static const char *const tls_keys[] = { "cert", "key", "client_ca", NULL };
 static const char *const host_keys[] = { "token_sha256", NULL };
-static const char *const pull_keys[] = { "host", "url", "key", "known_hosts", "command", NULL };
+static const char *const pull_keys[] = {
+	"host", "url", "key", "known_hosts", "command", "interval", "timeout", NULL,
+};
 
 static void check_file(const char *path, const char *key, const char *file,
 		       struct hr_errs *errs)
@@ -179,8 +183,193 @@ static void parse_tls(const cJSON *obj, struct central_config *cfg, struct hr_er
 	check_file("tls", "client_ca", cfg->tls_client_ca, errs);
 }
 
-/* "pull": [{"host", "url": "ssh://USER@HOST[:PORT]", "key", "known_hosts"}],
- * checked for shape; the puller itself is not built yet. */
+int central_pull_url(const char *url, char *user, size_t nu, char *addr, size_t na,
+		     unsigned short *port, struct hr_err *err)
+{
+	const char *u, *at, *hs, *he, *c;
+	unsigned long p = 0;
+	size_t len;
+
+	if (strncmp(url, "ssh://", 6) != 0)
+		return hr_err_set(err, "expected ssh://USER@HOST[:PORT]");
+	u = url + 6;
+	at = strchr(u, '@');
+	if (at == NULL || at == u)
+		return hr_err_set(err, "no user: expected ssh://USER@HOST[:PORT]");
+	/* A user name as useradd(8) takes it; anything else (':', '/', '@',
+	 * white space) is a typo or an attempt to smuggle options. */
+	for (c = u; c < at; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '_' || *c == '-' || *c == '.'))
+			return hr_err_set(err, "bad user name (letters, digits, '_', '-', '.')");
+	if (u[0] == '-')
+		return hr_err_set(err, "bad user name: starts with '-'");
+	if ((size_t)(at - u) >= nu)
+		return hr_err_set(err, "user name too long");
+	memcpy(user, u, (size_t)(at - u));
+	user[at - u] = '\0';
+	hs = at + 1;
+	if (*hs == '[') {
+		struct in6_addr a6;
+
+		hs++;
+		he = strchr(hs, ']');
+		if (he == NULL)
+			return hr_err_set(err, "no ']' after the IPv6 address");
+		c = he + 1;
+		len = (size_t)(he - hs);
+		if (len == 0 || len >= na)
+			return hr_err_set(err, "bad IPv6 address");
+		memcpy(addr, hs, len);
+		addr[len] = '\0';
+		if (inet_pton(AF_INET6, addr, &a6) != 1)
+			return hr_err_set(err, "\"%s\" is not an IPv6 address", addr);
+	} else {
+		if (strchr(hs, ':') != strrchr(hs, ':'))
+			return hr_err_set(err, "an IPv6 address goes in brackets: ssh://USER@[ADDR]:PORT");
+		he = hs + strcspn(hs, ":/");
+		c = he;
+		len = (size_t)(he - hs);
+		if (len == 0)
+			return hr_err_set(err, "no host: expected ssh://USER@HOST[:PORT]");
+		if (len >= na || len >= HR_HOST_MAX)
+			return hr_err_set(err, "host too long");
+		memcpy(addr, hs, len);
+		addr[len] = '\0';
+		/* Names and IPv4 addresses alike are letters, digits, '-', '.'. */
+		if (!hr_host_valid(addr))
+			return hr_err_set(err, "\"%s\" is not a host name or address (an IPv6 address goes in brackets)", addr);
+	}
+	*port = 22;
+	if (*c == '\0')
+		return 0;
+	if (*c != ':')
+		return hr_err_set(err, "unexpected \"%s\" after the host (no path)", c);
+	for (c++; *c; c++) {
+		if (*c < '0' || *c > '9' || p > 65535)
+			return hr_err_set(err, "bad port (1-65535)");
+		p = p * 10 + (unsigned long)(*c - '0');
+	}
+	if (p == 0 || p > 65535)
+		return hr_err_set(err, "bad port (1-65535)");
+	*port = (unsigned short)p;
+	return 0;
+}
+
+static int shell_safe(const char *w)
+{
+	if (*w == '\0')
+		return 0;
+	for (; *w; w++)
+		if (!((*w >= 'a' && *w <= 'z') || (*w >= 'A' && *w <= 'Z') ||
+		      (*w >= '0' && *w <= '9') || strchr("_@%+=:,./-", *w) != NULL))
+			return 0;
+	return 1;
+}
+
+char *central_shell_join(const char *const *argv, struct hr_err *err)
+{
+	size_t i, n = 0;
+	const char *c;
+	char *out, *o;
+
+	if (argv == NULL || argv[0] == NULL) {
+		hr_err_set(err, "empty command");
+		return NULL;
+	}
+	/* Worst case: every byte a ' that becomes '\'' (4), two quotes and a
+	 * space per word. */
+	for (i = 0; argv[i] != NULL; i++)
+		n += 4 * strlen(argv[i]) + 3;
+	out = malloc(n + 1);
+	if (out == NULL) {
+		hr_err_set(err, "out of memory");
+		return NULL;
+	}
+	o = out;
+	for (i = 0; argv[i] != NULL; i++) {
+		if (i > 0)
+			*o++ = ' ';
+		if (shell_safe(argv[i])) {
+			for (c = argv[i]; *c; c++)
+				*o++ = *c;
+			continue;
+		}
+		*o++ = '\'';
+		for (c = argv[i]; *c; c++) {
+			if (*c == '\'') {
+				memcpy(o, "'\\''", 4);
+				o += 4;
+			} else {
+				*o++ = *c;
+			}
+		}
+		*o++ = '\'';
+	}
+	*o = '\0';
+	return out;
+}
+
+/* "command": an array of words (quoted here for the remote shell) or one
+ * string (a shell command line, taken as written). */
+static char *pull_command(const cJSON *it, const char *p, struct hr_errs *errs)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(it, "command");
+	const char **argv = NULL;
+	struct hr_err err;
+	char pk[96];
+	char *cmd;
+	size_t n;
+	int r;
+
+	hr_cfg_path(pk, sizeof(pk), p, "command");
+	if (c == NULL)
+		cmd = strdup(CENTRAL_PULL_COMMAND);
+	else if (cJSON_IsString(c) && c->valuestring != NULL && c->valuestring[0] != '\0')
+		cmd = strdup(c->valuestring);
+	else if (!cJSON_IsArray(c)) {
+		hr_errs_add(errs, pk, "expected an array of strings or a string");
+		return NULL;
+	} else {
+		r = hr_cfg_strings(it, "command", p, &argv, &n, errs);
+		if (r < 0)
+			return NULL;
+		if (n == 0) {
+			free(argv);
+			hr_errs_add(errs, pk, "expected at least one string");
+			return NULL;
+		}
+		cmd = central_shell_join(argv, &err);
+		free(argv);
+		if (cmd == NULL) {
+			hr_errs_add(errs, pk, "%s", err.msg);
+			return NULL;
+		}
+		return cmd;
+	}
+	if (cmd == NULL)
+		hr_errs_add(errs, pk, "out of memory");
+	return cmd;
+}
+
+/* Does an entry before it in arr pull host too? */
+static int pull_host_dup(const cJSON *arr, const cJSON *it, const char *host)
+{
+	const cJSON *prev, *h;
+
+	for (prev = arr->child; prev != NULL && prev != it; prev = prev->next) {
+		h = cJSON_GetObjectItemCaseSensitive(prev, "host");
+		if (cJSON_IsString(h) && h->valuestring != NULL && strcmp(h->valuestring, host) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* "pull": [{"host", "url": "ssh://USER@HOST[:PORT]", "key", "known_hosts",
+ * "command", "interval", "timeout"}]. A host is either pushed or pulled,
+ * never both: the two would write the same archives, and the pulled
+ * documents' seq (a unix time) would make every pushed batch after it look
+ * like a resend. Likewise one entry per host. */
 static void parse_pull(const cJSON *arr, struct central_config *cfg, struct hr_errs *errs)
 {
 	const cJSON *it;
@@ -190,37 +379,93 @@ static void parse_pull(const cJSON *arr, struct central_config *cfg, struct hr_e
 		hr_errs_add(errs, "pull", "expected an array of {\"host\", \"url\", \"key\", \"known_hosts\"}");
 		return;
 	}
+	cfg->pull = calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(*cfg->pull));
+	if (cfg->pull == NULL) {
+		hr_errs_add(errs, "pull", "out of memory");
+		return;
+	}
 	cJSON_ArrayForEach(it, arr) {
-		const char *s;
-		const char **argv = NULL;
-		size_t n;
+		struct central_pull *e = &cfg->pull[cfg->npull];
+		const char *host = NULL, *url = NULL;
+		struct hr_err err;
+		double d;
+		int bad = 0, r;
+		size_t j;
 		char p[64], pk[96];
 
 		hr_cfg_index(p, sizeof(p), "pull", i++);
-		cfg->npull++;
 		if (!cJSON_IsObject(it)) {
 			hr_errs_add(errs, p, "expected an object");
 			continue;
 		}
-		hr_cfg_check_keys(it, p, pull_keys, errs);
-		if (hr_cfg_string(it, "host", p, &s, errs) == 0)
+		bad |= hr_cfg_check_keys(it, p, pull_keys, errs) > 0;
+		hr_cfg_path(pk, sizeof(pk), p, "host");
+		r = hr_cfg_string(it, "host", p, &host, errs);
+		if (r == 0)
 			hr_errs_add(errs, p, "missing \"host\"");
-		else if (s != NULL && !hr_host_valid(s)) {
-			hr_cfg_path(pk, sizeof(pk), p, "host");
-			hr_errs_add(errs, pk, "\"%s\" is not a valid host name", s);
+		else if (r == 1 && !hr_host_valid(host))
+			hr_errs_add(errs, pk, "\"%s\" is not a valid host name", host);
+		if (r == 1 && hr_host_valid(host)) {
+			hr_strlcpy(e->host, host, sizeof(e->host));
+			for (j = 0; j < cfg->nhosts; j++)
+				if (strcmp(cfg->hosts[j].name, host) == 0)
+					break;
+			if (j < cfg->nhosts) {
+				hr_errs_add(errs, pk, "\"%s\" is also in \"hosts\": a host either pushes or is pulled", host);
+				bad = 1;
+			}
+			if (pull_host_dup(arr, it, host)) {
+				hr_errs_add(errs, pk, "\"%s\" is pulled by an earlier entry already", host);
+				bad = 1;
+			}
+		} else {
+			bad = 1;
 		}
-		if (hr_cfg_string(it, "url", p, &s, errs) == 0)
+		hr_cfg_path(pk, sizeof(pk), p, "url");
+		r = hr_cfg_string(it, "url", p, &url, errs);
+		if (r == 0)
 			hr_errs_add(errs, p, "missing \"url\"");
-		else if (s != NULL && strncmp(s, "ssh://", 6) != 0) {
-			hr_cfg_path(pk, sizeof(pk), p, "url");
-			hr_errs_add(errs, pk, "expected ssh://USER@HOST[:PORT]");
+		if (r != 1)
+			bad = 1;
+		else if (central_pull_url(url, e->user, sizeof(e->user), e->addr, sizeof(e->addr),
+					  &e->port, &err) < 0) {
+			hr_errs_add(errs, pk, "%s (\"%s\")", err.msg, url);
+			bad = 1;
 		}
-		if (hr_cfg_string(it, "key", p, &s, errs) == 0)
+		r = hr_cfg_string(it, "key", p, &e->key, errs);
+		if (r == 0)
 			hr_errs_add(errs, p, "missing \"key\"");
-		if (hr_cfg_string(it, "known_hosts", p, &s, errs) == 0)
+		bad |= r != 1;
+		r = hr_cfg_string(it, "known_hosts", p, &e->known_hosts, errs);
+		if (r == 0)
 			hr_errs_add(errs, p, "missing \"known_hosts\"");
-		if (hr_cfg_strings(it, "command", p, &argv, &n, errs) == 1)
-			free(argv);
+		bad |= r != 1;
+		check_file(p, "key", e->key, errs);
+		check_file(p, "known_hosts", e->known_hosts, errs);
+		e->interval = CENTRAL_PULL_INTERVAL;
+		r = hr_cfg_duration(it, "interval", p, 1, 86400, &d, errs);
+		if (r == 1)
+			e->interval = (unsigned)d;
+		bad |= r < 0;
+		e->timeout = e->interval < CENTRAL_PULL_TIMEOUT ? e->interval : CENTRAL_PULL_TIMEOUT;
+		r = hr_cfg_duration(it, "timeout", p, 1, 86400, &d, errs);
+		if (r == 1) {
+			e->timeout = (unsigned)d;
+			if (e->timeout > e->interval) {
+				hr_cfg_path(pk, sizeof(pk), p, "timeout");
+				hr_errs_add(errs, pk, "%us is longer than the interval (%us)",
+					    e->timeout, e->interval);
+				bad = 1;
+			}
+		}
+		bad |= r < 0;
+		e->command = pull_command(it, p, errs);
+		if (e->command == NULL || bad) {
+			free(e->command);
+			memset(e, 0, sizeof(*e));
+			continue;
+		}
+		cfg->npull++;
 	}
 }
 
@@ -290,7 +535,16 @@ static int config_build(cJSON *doc, struct central_config *cfg, struct hr_errs *
 	it = cJSON_GetObjectItemCaseSensitive(doc, "hosts");
 	if (it != NULL)
 		parse_hosts(it, cfg, errs);
-	hr_cfg_string(doc, "rrdcached", "", &cfg->rrdcached, errs);
+	if (hr_cfg_string(doc, "rrdcached", "", &cfg->rrdcached, errs) == 1) {
+		/* The address is parsed as the ingest will; the daemon itself
+		 * need not be up to check a config. */
+		struct hr_err err;
+		struct rrdcached *rc = rrdcached_new(cfg->rrdcached, &err);
+
+		if (rc == NULL)
+			hr_errs_add(errs, "rrdcached", "%s", err.msg);
+		rrdcached_destroy(rc);
+	}
 	hr_cfg_string(doc, "rules", "", &cfg->rules, errs);
 	it = cJSON_GetObjectItemCaseSensitive(doc, "pull");
 	if (it != NULL)
@@ -327,7 +581,12 @@ int central_config_load(const char *file, struct central_config *cfg, struct hr_
 
 void central_config_free(struct central_config *cfg)
 {
+	size_t i;
+
 	cJSON_Delete(cfg->doc);
 	free(cfg->hosts);
+	for (i = 0; i < cfg->npull; i++)
+		free(cfg->pull[i].command);
+	free(cfg->pull);
 	memset(cfg, 0, sizeof(*cfg));
 }

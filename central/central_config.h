@@ -1,7 +1,8 @@
 /* central_config.h: the central's configuration (/etc/headroom/central.json),
  * parsed and validated with a JSON path for every problem. Keys per
  * DESIGN.md; unknown keys are errors. Keys of features not built yet
- * ("rrdcached", "pull", "rules", "notify") are checked for shape only. */
+ * ("rules", "notify") are checked for shape only; "rrdcached" is parsed as
+ * an address (the daemon is not asked). */
 #ifndef HR_CENTRAL_CONFIG_H
 #define HR_CENTRAL_CONFIG_H
 
@@ -22,6 +23,22 @@ struct central_host {
 	unsigned char token_sha256[32];
 };
 
+/* One "pull" entry: the central fetches HOST's document over SSH (pull.h).
+ * Strings are owned by the config; pull_start() copies what it keeps. */
+#define CENTRAL_PULL_INTERVAL 60  /* seconds, default */
+#define CENTRAL_PULL_TIMEOUT 30   /* seconds, default (at most the interval) */
+#define CENTRAL_PULL_COMMAND "headroom-agent --once --json"
+struct central_pull {
+	char host[HR_HOST_MAX];      /* the document's host, as in DATA/rrd/HOST */
+	char user[256];              /* from the url */
+	char addr[256];              /* from the url: a name, IPv4 or IPv6 (no brackets) */
+	unsigned short port;         /* from the url, 22 when not given */
+	const char *key;             /* private key file; borrowed from doc */
+	const char *known_hosts;     /* borrowed from doc */
+	char *command;               /* owned: the remote command line, quoted */
+	unsigned interval, timeout;  /* seconds */
+};
+
 struct central_config {
 	cJSON *doc;                  /* owned: the parsed document */
 	const char *listen;          /* "HOST:PORT", "[V6]:PORT"; borrowed from doc */
@@ -33,6 +50,7 @@ struct central_config {
 	size_t max_body_bytes;
 	struct central_host *hosts;  /* owned */
 	size_t nhosts;
+	struct central_pull *pull;   /* owned; npull entries */
 	/* later features: present and non-empty (validated for shape only) */
 	const char *rrdcached;
 	size_t npull, nnotify;
@@ -56,6 +74,20 @@ void central_config_free(struct central_config *cfg);
  * resolve. Borrows listen. */
 int central_listen_parse(const char *listen, struct sockaddr_storage *ss, socklen_t *sslen,
 			 unsigned short *port, struct hr_err *err);
+
+/* Splits a pull url "ssh://USER@HOST[:PORT]" (HOST a host name, an IPv4
+ * address or "[IPV6]"; PORT 1-65535, default 22; nothing after it) into
+ * user (size nu), addr (size na, brackets removed) and port. 0, or -1 with
+ * err saying what is wrong. Borrows url. */
+int central_pull_url(const char *url, char *user, size_t nu, char *addr, size_t na,
+		     unsigned short *port, struct hr_err *err);
+
+/* Joins argv (NULL-terminated, at least one) into one command line for a
+ * POSIX shell (the remote account's login shell, as sshd runs it): words of
+ * only [A-Za-z0-9_@%+=:,./-] as they are, others in single quotes (a ' as
+ * '\''). Returns a new string (caller frees with free()), or NULL with err
+ * filled. */
+char *central_shell_join(const char *const *argv, struct hr_err *err);
 
 /* Decodes 64 hex digits (either case) into 32 bytes. 0, or -1 when s is not
  * exactly that. */

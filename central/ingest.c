@@ -9,19 +9,23 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 
 #include "ingest.h"
 #include "log.h"
 #include "registry.h"
+#include "rrdcached.h"
 #include "rrdstore.h"
 #include "util.h"
 #include "wire.h"
@@ -46,6 +50,9 @@ struct ingest {
 	struct host_slot *slots;
 	pthread_mutex_t reg_lock;
 	struct registry *reg;
+	char *rrdcached;        /* NULL: librrd files under DATA/rrd */
+	struct hr_complain stale_fail;
+	int client_cert; /* tls.client_ca: set before the daemon starts */
 };
 
 /* One request being received (con_cls). */
@@ -90,11 +97,31 @@ void ingest_destroy(struct ingest *in)
 		free(s);
 	}
 	registry_close(in->reg);
+	free(in->rrdcached);
 	free(in->hosts);
 	pthread_rwlock_destroy(&in->hosts_lock);
 	pthread_mutex_destroy(&in->slots_lock);
 	pthread_mutex_destroy(&in->reg_lock);
 	free(in);
+}
+
+int ingest_set_rrdcached(struct ingest *in, const char *daemon, struct hr_err *err)
+{
+	struct rrdcached *probe;
+	char *copy;
+
+	/* Parsed now, so that a bad address stops the start and is not a 503
+	 * at every batch. */
+	probe = rrdcached_new(daemon, err);
+	if (probe == NULL)
+		return -1;
+	rrdcached_destroy(probe);
+	copy = strdup(daemon);
+	if (copy == NULL)
+		return hr_err_set(err, "ingest: out of memory");
+	free(in->rrdcached);
+	in->rrdcached = copy;
+	return 0;
 }
 
 int ingest_set_hosts(struct ingest *in, const struct central_host *hosts, size_t n,
@@ -114,6 +141,11 @@ int ingest_set_hosts(struct ingest *in, const struct central_host *hosts, size_t
 	pthread_rwlock_unlock(&in->hosts_lock);
 	free(old);
 	return 0;
+}
+
+void ingest_require_client_cert(struct ingest *in, int on)
+{
+	in->client_cert = on;
 }
 
 size_t ingest_max_body(const struct ingest *in)
@@ -204,8 +236,12 @@ static struct registry *registry_get(struct ingest *in, struct hr_err *err)
 
 	pthread_mutex_lock(&in->reg_lock);
 	if (in->reg == NULL) {
+		/* With rrdcached no store makes DATA: the registry makes it (its
+		 * parent must exist). */
 		if (snprintf(file, sizeof(file), "%s/headroom.db", in->data_dir) >= (int)sizeof(file))
 			hr_err_set(err, "registry: data_dir too long");
+		else if (mkdir(in->data_dir, 0755) < 0 && errno != EEXIST)
+			hr_err_errno(err, errno, "registry: cannot create %s", in->data_dir);
 		else
 			in->reg = registry_open(file, err);
 	}
@@ -214,7 +250,111 @@ static struct registry *registry_get(struct ingest *in, struct hr_err *err)
 	return r;
 }
 
-/* Stores a validated batch under the host's lock. 200 or 503 into out. */
+/* Why a batch is checked in full before anything is written: librrd
+ * cannot take back an update, so a batch refused half-way would leave half
+ * of it stored and the agent, told 400, would drop the rest. Every sample
+ * with values must be after its archive's last update and after the
+ * batch's earlier samples for the same archive; otherwise the batch gets a
+ * 400 that names the sample, and nothing is written.
+ *
+ * One exception makes resends work. A batch is written archive by archive
+ * and committed (seq, labels) last; a central killed in between, or a store
+ * that failed half-way (503), leaves archives that already hold some of the
+ * batch while the agent still has all of it and sends it again, possibly
+ * merged with the batches it spooled meanwhile under another, higher seq.
+ * So before the first write the host's "storing" intent (seq and latest
+ * sample time) is put in the registry, and the commit clears it. At the
+ * next batch a left-over intent means "partly written, never committed":
+ * a sample at or before both its archive's last update and the intent's
+ * time is one the failed try wrote, skipped as a duplicate rather than
+ * refused. Times, not seqs, decide, so the rule holds for a merged resend.
+ * A sample older than that time that was never sent before would be
+ * skipped too: the price of not keeping every written time. */
+
+/* A sample with values and its place in the document. */
+struct sample_ref {
+	const struct hr_sample *s;
+	size_t i;
+};
+
+/* By archive (probe, instance), then by place: each archive's samples in
+ * document order. */
+static int ref_cmp(const void *pa, const void *pb)
+{
+	const struct sample_ref *a = pa, *b = pb;
+	int c = strncmp(a->s->probe, b->s->probe, sizeof(a->s->probe));
+
+	if (c == 0)
+		c = strncmp(a->s->instance, b->s->instance, sizeof(a->s->instance));
+	if (c == 0)
+		c = a->i < b->i ? -1 : a->i > b->i;
+	return c;
+}
+
+static int ref_same_file(const struct sample_ref *a, const struct sample_ref *b)
+{
+	return strncmp(a->s->probe, b->s->probe, sizeof(a->s->probe)) == 0 &&
+	       strncmp(a->s->instance, b->s->instance, sizeof(a->s->instance)) == 0;
+}
+
+/* The check above. recovering: the host has a left-over intent of time
+ * intent_t. Sets skip[i] for the duplicates. 0 (go on), 1 (a 400 is in
+ * out), -1 (err filled: the store failed). */
+static int check_batch(struct rrdstore *st, const struct hr_batch *b, int recovering,
+		       time_t intent_t, unsigned char *skip, struct ingest_reply *out,
+		       struct hr_err *err)
+{
+	struct sample_ref *refs;
+	char name[PATH_MAX];
+	time_t last = 0, dup_until = 0;
+	size_t i, k, n = 0;
+	int rc = 0;
+
+	refs = calloc(b->n + 1, sizeof(*refs));
+	if (refs == NULL)
+		return hr_err_set(err, "out of memory");
+	for (i = 0; i < b->n; i++)
+		if (b->samples[i].nvalues > 0) /* labels only: nothing for RRD */
+			refs[n++] = (struct sample_ref){ &b->samples[i], i };
+	qsort(refs, n, sizeof(*refs), ref_cmp);
+	for (k = 0; k < n && rc == 0; k++) {
+		const struct hr_sample *s = refs[k].s;
+
+		if (k == 0 || !ref_same_file(&refs[k - 1], &refs[k])) {
+			/* A name no archive can have is the document's fault. */
+			if (rrdstore_filename(name, sizeof(name), s->probe, s->instance, err) < 0) {
+				reply_error(out, 400, "samples[%zu]: %s", refs[k].i, err->msg);
+				rc = 1;
+				break;
+			}
+			if (rrdstore_last(st, s, &last, err) < 0) {
+				rc = -1;
+				break;
+			}
+			dup_until = recovering ? (last < intent_t ? last : intent_t) : 0;
+		} else if (s->t <= refs[k - 1].s->t) {
+			reply_error(out, 400, "samples[%zu]: t %lld is not after samples[%zu]'s t %lld of the same probe and instance",
+				    refs[k].i, (long long)s->t, refs[k - 1].i,
+				    (long long)refs[k - 1].s->t);
+			rc = 1;
+			break;
+		}
+		if (s->t > last)
+			continue;
+		if (s->t <= dup_until) {
+			skip[refs[k].i] = 1;
+			continue;
+		}
+		reply_error(out, 400, "samples[%zu]: t %lld is not after the archive's last update %lld (%s \"%s\")",
+			    refs[k].i, (long long)s->t, (long long)last, s->probe, s->instance);
+		rc = 1;
+	}
+	free(refs);
+	return rc;
+}
+
+/* Stores a validated batch under the host's lock. 200, 400 or 503 into
+ * out. */
 static void store_batch(struct ingest *in, const struct hr_batch *b, time_t now,
 			struct ingest_reply *out)
 {
@@ -222,9 +362,11 @@ static void store_batch(struct ingest *in, const struct hr_batch *b, time_t now,
 	struct registry *reg;
 	struct hr_err err;
 	char dir[PATH_MAX];
-	uint64_t last;
-	size_t i;
-	int known;
+	unsigned char *skip = NULL;
+	uint64_t last, iseq;
+	time_t it, tmax = 0;
+	size_t i, nskip = 0;
+	int known, recovering, was_stale, rc;
 
 	if (slot == NULL) {
 		reply_error(out, 503, "out of memory");
@@ -232,13 +374,18 @@ static void store_batch(struct ingest *in, const struct hr_batch *b, time_t now,
 	}
 	pthread_mutex_lock(&slot->lock);
 	/* The store first: it creates DATA/rrd/HOST and so DATA itself, where
-	 * the registry's file goes. */
+	 * the registry's file goes. Through rrdcached the files are
+	 * HOST/PROBE-INSTANCE.rrd in the daemon's base folder. */
 	if (slot->store == NULL) {
-		if (snprintf(dir, sizeof(dir), "%s/rrd/%s", in->data_dir, b->host) >= (int)sizeof(dir)) {
-			hr_err_set(&err, "%s/rrd/%s: path too long", in->data_dir, b->host);
-			goto fail;
+		if (in->rrdcached != NULL) {
+			slot->store = rrdstore_new_rrdcached(in->rrdcached, b->host, &err);
+		} else {
+			if (snprintf(dir, sizeof(dir), "%s/rrd/%s", in->data_dir, b->host) >= (int)sizeof(dir)) {
+				hr_err_set(&err, "%s/rrd/%s: path too long", in->data_dir, b->host);
+				goto fail;
+			}
+			slot->store = rrdstore_new(dir, &err);
 		}
-		slot->store = rrdstore_new(dir, &err);
 		if (slot->store == NULL)
 			goto fail;
 	}
@@ -254,17 +401,49 @@ static void store_batch(struct ingest *in, const struct hr_batch *b, time_t now,
 		reply_acked(out, b->seq);
 		goto out;
 	}
+	recovering = registry_intent(reg, b->host, &iseq, &it, &err);
+	if (recovering < 0)
+		goto fail;
+	skip = calloc(b->n + 1, 1);
+	if (skip == NULL) {
+		hr_err_set(&err, "out of memory");
+		goto fail;
+	}
+	rc = check_batch(slot->store, b, recovering, it, skip, out, &err);
+	if (rc < 0)
+		goto fail;
+	if (rc > 0)
+		goto out; /* 400, nothing written */
+	for (i = 0; i < b->n; i++) {
+		if (skip[i])
+			nskip++;
+		else if (b->samples[i].nvalues > 0 && b->samples[i].t > tmax)
+			tmax = b->samples[i].t;
+	}
+	if (recovering)
+		hr_log_info("ingest: %s: seq %" PRIu64 " was left half-stored; seq %" PRIu64 ": %zu samples already in the archives skipped",
+			    b->host, iseq, b->seq, nskip);
+	/* The intent keeps the later time of a left-over one: should this try
+	 * fail too, what either try wrote counts as written. */
+	if (recovering && it > tmax)
+		tmax = it;
+	if (tmax > 0 && registry_intent_set(reg, b->host, b->seq, tmax, &err) < 0)
+		goto fail;
 	for (i = 0; i < b->n; i++) {
 		const struct hr_sample *s = &b->samples[i];
 		unsigned step = s->step ? s->step : b->interval;
 
-		/* 1: at or before the archive's last update, i.e. stored by an
-		 * earlier try of this batch that failed before its commit. */
+		if (skip[i])
+			continue;
+		/* 1 (at or before the last update) cannot happen after the
+		 * check: this host's lock is held since. */
 		if (rrdstore_write(slot->store, s, step, &err) < 0)
 			goto fail;
 	}
-	if (registry_commit(reg, b, now, &err) < 0)
+	if (registry_commit_ex(reg, b, now, &was_stale, &err) < 0)
 		goto fail;
+	if (was_stale)
+		hr_log_info("host %s reports again", b->host);
 	hr_complain_clear(&slot->fail, "ingest: %s: storing again", b->host);
 	reply_acked(out, b->seq);
 	goto out;
@@ -273,21 +452,47 @@ fail:
 	reply_error(out, 503, "storage unavailable, retry later");
 out:
 	pthread_mutex_unlock(&slot->lock);
+	free(skip);
 }
 
-void ingest_handle(struct ingest *in, const char *token, const char *body, size_t len,
-		   time_t now, struct ingest_reply *out)
+static int log_stale(void *arg, const struct registry_host *h)
 {
-	char host[HR_HOST_MAX];
+	time_t now = *(const time_t *)arg;
+
+	hr_log_warnx("host %s is stale: no data for %lld s", h->name,
+		     (long long)(now - h->last_seen));
+	return 0;
+}
+
+int ingest_check_stale(struct ingest *in, time_t now)
+{
+	struct registry *reg;
+	struct hr_err err;
+
+	reg = registry_get(in, &err);
+	if (reg == NULL || registry_mark_stale(reg, now, INGEST_STALE_INTERVALS, log_stale, &now,
+					       &err) < 0) {
+		hr_complain(&in->stale_fail, "ingest: stale hosts: %s", err.msg);
+		return -1;
+	}
+	hr_complain_clear(&in->stale_fail, "ingest: stale hosts: checking again");
+	return 0;
+}
+
+
+/* Everything after the token: size, document, host binding, store. host is
+ * the host the document must be of: the token's, or the pull entry's.
+ * pull_interval is 0 for a pushed document; for a pulled one it replaces
+ * the document's interval (the remote agent's own schedule) as the step of
+ * its samples, since they arrive once per pull. */
+static void ingest_doc(struct ingest *in, const char *host, unsigned pull_interval,
+		       const char *body, size_t len, time_t now, struct ingest_reply *out)
+{
 	struct hr_batch b;
 	struct hr_err err;
 	size_t i;
 
 	memset(&b, 0, sizeof(b));
-	if (ingest_auth(in, token, host, sizeof(host)) < 0) {
-		reply_error(out, 401, token && token[0] ? "unknown token" : "missing \"Authorization: Bearer TOKEN\"");
-		return;
-	}
 	if (len > in->max_body) {
 		reply_error(out, 413, "body over %zu bytes", in->max_body);
 		return;
@@ -297,10 +502,21 @@ void ingest_handle(struct ingest *in, const char *token, const char *body, size_
 		return;
 	}
 	if (strcmp(b.host, host) != 0) {
+		if (pull_interval > 0) {
+			/* The puller logs it, once per host. */
+			reply_error(out, 403, "host: pulled as %s, but the document is %s's", host, b.host);
+			goto out;
+		}
 		hr_log_warnx("ingest: the token of %s sent a document of host %s: refused",
 			     host, b.host);
 		reply_error(out, 403, "host: this token is %s's, not %s's", host, b.host);
 		goto out;
+	}
+	if (pull_interval > 0) {
+		b.interval = pull_interval;
+		for (i = 0; i < b.n; i++)
+			if (b.samples[i].step != 0 && b.samples[i].step < pull_interval)
+				b.samples[i].step = pull_interval;
 	}
 	/* The archives' step comes from the sample or the document; a file
 	 * cannot be created without one, so refuse before writing anything. */
@@ -313,6 +529,24 @@ void ingest_handle(struct ingest *in, const char *token, const char *body, size_
 	store_batch(in, &b, now, out);
 out:
 	hr_batch_free(&b);
+}
+
+void ingest_handle(struct ingest *in, const char *token, const char *body, size_t len,
+		   time_t now, struct ingest_reply *out)
+{
+	char host[HR_HOST_MAX];
+
+	if (ingest_auth(in, token, host, sizeof(host)) < 0) {
+		reply_error(out, 401, token && token[0] ? "unknown token" : "missing \"Authorization: Bearer TOKEN\"");
+		return;
+	}
+	ingest_doc(in, host, 0, body, len, now, out);
+}
+
+void ingest_handle_pulled(struct ingest *in, const char *host, unsigned interval,
+			  const char *body, size_t len, time_t now, struct ingest_reply *out)
+{
+	ingest_doc(in, host, interval > 0 ? interval : 1, body, len, now, out);
 }
 
 /* HTTP ---------------------------------------------------------------- */
@@ -365,6 +599,100 @@ static int bearer_token(struct MHD_Connection *conn, char *dst, size_t n)
 	return 0;
 }
 
+/* The client's certificate (RFC 8446 section 4.4.2) into *crt, verified
+ * against the trust libmicrohttpd holds (tls.client_ca): chain, signature,
+ * validity period and, when the certificate lists key purposes, clientAuth.
+ * 0 (caller frees *crt with gnutls_x509_crt_deinit), or -1 with why in msg. */
+static int peer_cert(struct MHD_Connection *conn, gnutls_x509_crt_t *crt, char *msg, size_t n)
+{
+	const union MHD_ConnectionInfo *ci;
+	const gnutls_datum_t *chain;
+	gnutls_typed_vdata_st purpose;
+	gnutls_datum_t txt;
+	gnutls_session_t s;
+	unsigned int nchain = 0, status = 0;
+	int r;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (ci == NULL || ci->tls_session == NULL) {
+		snprintf(msg, n, "client certificate required: connect with TLS");
+		return -1;
+	}
+	s = ci->tls_session;
+	chain = gnutls_certificate_get_peers(s, &nchain);
+	if (chain == NULL || nchain == 0) {
+		snprintf(msg, n, "client certificate required: none was sent");
+		return -1;
+	}
+	/* verify_peers3() would check for the server purpose; a client's
+	 * certificate is checked for clientAuth. */
+	memset(&purpose, 0, sizeof(purpose));
+	purpose.type = GNUTLS_DT_KEY_PURPOSE_OID;
+	purpose.data = (void *)GNUTLS_KP_TLS_WWW_CLIENT;
+	r = gnutls_certificate_verify_peers(s, &purpose, 1, &status);
+	if (r < 0) {
+		snprintf(msg, n, "client certificate not verified: %s", gnutls_strerror(r));
+		return -1;
+	}
+	if (status != 0) {
+		if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509,
+								   &txt, 0) == 0) {
+			snprintf(msg, n, "client certificate not accepted: %s", (const char *)txt.data);
+			gnutls_free(txt.data);
+		} else {
+			snprintf(msg, n, "client certificate not accepted");
+		}
+		return -1;
+	}
+	if (gnutls_x509_crt_init(crt) < 0) {
+		snprintf(msg, n, "client certificate: out of memory");
+		return -1;
+	}
+	r = gnutls_x509_crt_import(*crt, &chain[0], GNUTLS_X509_FMT_DER);
+	if (r < 0) {
+		gnutls_x509_crt_deinit(*crt);
+		snprintf(msg, n, "client certificate: %s", gnutls_strerror(r));
+		return -1;
+	}
+	return 0;
+}
+
+/* Does crt name host? Its DNS subjectAltNames, or when it has none its
+ * subject CN (RFC 6125 section 6.4.4), compared byte for byte and in full
+ * length, so that "web1\0x" or "WEB1" is not web1; no wildcards: a host's
+ * certificate is that host's. */
+static int cert_names_host(gnutls_x509_crt_t crt, const char *host)
+{
+	char name[1024];
+	size_t len, hlen = strlen(host);
+	unsigned int i;
+	int type, dns = 0;
+
+	for (i = 0;; i++) {
+		len = sizeof(name);
+		type = gnutls_x509_crt_get_subject_alt_name(crt, i, name, &len, NULL);
+		if (type == GNUTLS_E_SHORT_MEMORY_BUFFER) {
+			/* Of unknown type and longer than any host name: taken
+			 * as a DNS name that is not this host (no CN fallback). */
+			dns = 1;
+			continue;
+		}
+		if (type < 0)
+			break;
+		if (type != GNUTLS_SAN_DNSNAME)
+			continue;
+		dns = 1;
+		if (len == hlen && memcmp(name, host, hlen) == 0)
+			return 1;
+	}
+	if (dns)
+		return 0;
+	len = sizeof(name);
+	if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, name, &len) < 0)
+		return 0;
+	return len == hlen && strlen(name) == hlen && memcmp(name, host, hlen) == 0;
+}
+
 enum MHD_Result ingest_mhd_access(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_data_size,
@@ -378,7 +706,8 @@ enum MHD_Result ingest_mhd_access(void *cls, struct MHD_Connection *conn, const 
 	if (rq == NULL) {
 		/* Headers only: everything that can be refused without the
 		 * body is refused now, before a byte of it is buffered. */
-		char host[HR_HOST_MAX];
+		char host[HR_HOST_MAX], msg[HR_ERR_MAX];
+		gnutls_x509_crt_t crt = NULL;
 		const char *cl;
 		uint64_t clen;
 
@@ -390,10 +719,31 @@ enum MHD_Result ingest_mhd_access(void *cls, struct MHD_Connection *conn, const 
 		if (rq == NULL)
 			return MHD_NO;
 		*con_cls = rq;
+		/* The certificate first: without one that verifies, nothing
+		 * is said about tokens. */
+		if (in->client_cert && peer_cert(conn, &crt, msg, sizeof(msg)) < 0) {
+			hr_log_info("ingest: answered 401: %s", msg);
+			return queue_error(conn, 401, msg);
+		}
 		rq->has_token = bearer_token(conn, rq->token, sizeof(rq->token)) == 0;
-		if (ingest_auth(in, rq->has_token ? rq->token : NULL, host, sizeof(host)) < 0)
+		if (ingest_auth(in, rq->has_token ? rq->token : NULL, host, sizeof(host)) < 0) {
+			if (in->client_cert)
+				gnutls_x509_crt_deinit(crt);
 			return queue_error(conn, 401, rq->has_token ? "unknown token" :
 					   "missing \"Authorization: Bearer TOKEN\"");
+		}
+		if (in->client_cert) {
+			int named = cert_names_host(crt, host);
+
+			gnutls_x509_crt_deinit(crt);
+			if (!named) {
+				hr_log_warnx("ingest: the token of %s came with a client "
+					     "certificate of another host: refused", host);
+				reply_error(&rep, 403, "client certificate: neither a DNS "
+					    "subjectAltName nor the CN is %s, the token's host", host);
+				return queue_reply(conn, &rep);
+			}
+		}
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						 MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL && hr_parse_u64(cl, strlen(cl), &clen) == 0 && clen > in->max_body) {

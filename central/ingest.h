@@ -4,7 +4,10 @@
  * ingest_mhd_access() is the libmicrohttpd access handler around it.
  * A batch is stored once: its seq is checked against the host's last_seq
  * in the registry, and recorded there only after every sample is stored.
- * Nothing is written for a 4xx answer; 503 tells the agent to keep the batch. */
+ * Nothing is written for a 4xx answer; 503 tells the agent to keep the batch.
+ * Every sample must be after its archive's last update and after the
+ * batch's earlier samples of the same archive (400 otherwise), except the
+ * samples of a batch left half-written, which a resend may repeat. */
 #ifndef HR_INGEST_H
 #define HR_INGEST_H
 
@@ -35,6 +38,14 @@ struct ingest_reply {
 struct ingest *ingest_new(const char *data_dir, size_t max_body, struct hr_err *err);
 void ingest_destroy(struct ingest *in);
 
+/* Writes the archives through the rrdcached at DAEMON ("unix:/path.sock",
+ * "HOST:PORT", ...) instead of librrd files under DATA/rrd: a host's files
+ * are HOST/PROBE-INSTANCE.rrd in the daemon's base folder (rrdcached -b
+ * BASE -B -R). While the daemon cannot be reached batches get 503. Call
+ * before the first request. 0, or -1 (err filled) for a malformed address
+ * or out of memory. Borrows daemon (copied). */
+int ingest_set_rrdcached(struct ingest *in, const char *daemon, struct hr_err *err);
+
 /* Replaces the hosts and token hashes that are accepted (copied; safe while
  * requests run: SIGHUP reload). 0, or -1 with err filled (old set kept). */
 int ingest_set_hosts(struct ingest *in, const struct central_host *hosts, size_t n,
@@ -44,6 +55,14 @@ int ingest_set_hosts(struct ingest *in, const struct central_host *hosts, size_t
  * 0, or -1 when token is NULL, too long or matches no host. Every host's
  * hash is compared, in constant time. */
 int ingest_auth(struct ingest *in, const char *token, char *host, size_t n);
+
+/* With on, every request must come with a TLS client certificate that
+ * verifies against the daemon's trust (tls.client_ca, which the caller
+ * gives libmicrohttpd as MHD_OPTION_HTTPS_MEM_TRUST), is valid now, and
+ * names the token's host: a DNS subjectAltName equal to it or, when the
+ * certificate has none, its subject CN. Without: 401; naming another host:
+ * 403. Call before the daemon starts (not locked). */
+void ingest_require_client_cert(struct ingest *in, int on);
 
 /* The largest body accepted, in bytes. */
 size_t ingest_max_body(const struct ingest *in);
@@ -56,6 +75,24 @@ size_t ingest_max_body(const struct ingest *in);
  * 503 the store or the registry failed. Borrows everything. */
 void ingest_handle(struct ingest *in, const char *token, const char *body, size_t len,
 		   time_t now, struct ingest_reply *out);
+
+/* Stores a document pulled from host over SSH (pull.h): ingest_handle()
+ * without the token, from the size check on, with the same answers; 403
+ * when the document is not host's (not logged here: the puller logs it).
+ * interval (seconds) is the pull's: it is the step of the samples, in
+ * place of the document's "interval". Borrows everything. */
+void ingest_handle_pulled(struct ingest *in, const char *host, unsigned interval,
+			  const char *body, size_t len, time_t now, struct ingest_reply *out);
+
+/* A host is stale after this many of its intervals without a stored batch. */
+#define INGEST_STALE_INTERVALS 5
+
+/* Marks in the registry the hosts that became stale at now (the clock is
+ * the caller's, for tests) and logs "host X is stale: no data for N s" once
+ * for each; a stored batch of a stale host logs "host X reports again".
+ * Meant to run every few seconds. 0, or -1 when the registry failed
+ * (logged once until it works again). */
+int ingest_check_stale(struct ingest *in, time_t now);
 
 /* libmicrohttpd access handler and completion callback; cls is the ingest.
  * Pass ingest_mhd_completed as MHD_OPTION_NOTIFY_COMPLETED. */

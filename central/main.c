@@ -1,9 +1,10 @@
 /* main.c: headroom-central. Parses the command line and either validates a
  * config (--check-config) or serves POST /api/v1/samples with libmicrohttpd
  * (epoll, internal thread pool; TLS through GnuTLS) into the fleet's RRD
- * archives. The main thread only waits for signals: SIGTERM/SIGINT stop
+ * archives. The main thread waits for signals: SIGTERM/SIGINT stop
  * (requests in flight finish), SIGHUP re-reads the hosts and their tokens
- * (a broken config is refused and the old one keeps running). */
+ * (a broken config is refused and the old one keeps running); and every
+ * STALE_CHECK seconds in between it marks the hosts that stopped sending. */
 #include "config.h"
 
 #include <getopt.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -18,9 +20,11 @@
 #include "central_config.h"
 #include "ingest.h"
 #include "log.h"
+#include "pull.h"
 #include "util.h"
 
 #define THREAD_POOL 4
+#define STALE_CHECK 10 /* seconds between looks for hosts that stopped sending */
 #define CONN_TIMEOUT 30 /* seconds a connection may idle */
 #define PEM_CAP (1u << 20)
 
@@ -102,16 +106,10 @@ static void log_errs(const char *what, const struct hr_errs *errs)
 /* Honest about what this build does with the keys of later features. */
 static void log_unbuilt(const struct central_config *cfg)
 {
-	if (cfg->rrdcached != NULL)
-		hr_log_warnx("config: \"rrdcached\" is not implemented yet: writing the RRD files directly");
-	if (cfg->npull > 0)
-		hr_log_warnx("config: \"pull\" is not implemented yet: those hosts are not pulled");
 	if (cfg->rules != NULL)
 		hr_log_warnx("config: \"rules\" is not implemented yet: no alerting");
 	if (cfg->nnotify > 0)
 		hr_log_warnx("config: \"notify\" is not implemented yet: nobody is notified");
-	if (cfg->tls_client_ca != NULL)
-		hr_log_warnx("config: tls.client_ca: client certificates are not requested or verified yet; tokens authenticate");
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -127,8 +125,11 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	hr_log_warnx("http: %s", msg);
 }
 
+/* tls.client_ca given: libmicrohttpd asks every client for a certificate
+ * (MHD_OPTION_HTTPS_MEM_TRUST) and the ingest refuses a request without one
+ * that verifies and names the token's host (see ingest.h). */
 static struct MHD_Daemon *start_http(const struct central_config *cfg, struct ingest *in,
-				     char **pem_cert, char **pem_key)
+				     char **pem_cert, char **pem_key, char **pem_ca)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -155,10 +156,19 @@ static struct MHD_Daemon *start_http(const struct central_config *cfg, struct in
 					MHD_OPTION_END);
 	}
 	if (hr_read_file(NULL, cfg->tls_cert, pem_cert, &len, PEM_CAP, &err) < 0 ||
-	    hr_read_file(NULL, cfg->tls_key, pem_key, &len, PEM_CAP, &err) < 0) {
+	    hr_read_file(NULL, cfg->tls_key, pem_key, &len, PEM_CAP, &err) < 0 ||
+	    (cfg->tls_client_ca != NULL &&
+	     hr_read_file(NULL, cfg->tls_client_ca, pem_ca, &len, PEM_CAP, &err) < 0)) {
 		hr_log_err("tls: %s", err.msg);
 		return NULL;
 	}
+	if (*pem_ca != NULL) {
+		ingest_require_client_cert(in, 1);
+		hr_log_info("tls: client certificates from %s required, each naming its host",
+			    cfg->tls_client_ca);
+	}
+	/* MHD_OPTION_HTTPS_MEM_TRUST comes last: without client_ca an
+	 * MHD_OPTION_END takes its place and the list ends there. */
 	return MHD_start_daemon(flags | MHD_USE_TLS, port, NULL, NULL, ingest_mhd_access, in,
 				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -167,12 +177,15 @@ static struct MHD_Daemon *start_http(const struct central_config *cfg, struct in
 				MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)THREAD_POOL,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
 				MHD_OPTION_NOTIFY_COMPLETED, ingest_mhd_completed, in,
+				*pem_ca != NULL ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, *pem_ca,
 				MHD_OPTION_END);
 }
 
-/* SIGHUP: new hosts and tokens from the config file. Other keys (listen,
- * TLS, data_dir) need a restart; a change there is logged as ignored. */
-static void reload(const struct opts *o, const struct central_config *cur, struct ingest *in)
+/* SIGHUP: new hosts and tokens from the config file, and the pull entries
+ * (the puller is stopped and started anew). Other keys (listen, TLS,
+ * data_dir) need a restart; a change there is logged as ignored. */
+static void reload(const struct opts *o, const struct central_config *cur, struct ingest *in,
+		   struct pull **pl)
 {
 	struct central_config cfg;
 	struct hr_errs errs;
@@ -195,6 +208,10 @@ static void reload(const struct opts *o, const struct central_config *cur, struc
 		hr_log_err("reload refused: %s", err.msg);
 	else
 		hr_log_info("reloaded: %zu hosts", cfg.nhosts);
+	pull_stop(*pl);
+	*pl = pull_start(cfg.pull, cfg.npull, in, &err);
+	if (*pl == NULL)
+		hr_log_err("reload: nothing is pulled: %s", err.msg);
 	central_config_free(&cfg);
 }
 
@@ -205,8 +222,10 @@ static int run_daemon(const struct opts *o)
 	struct hr_err err;
 	struct ingest *in = NULL;
 	struct MHD_Daemon *d = NULL;
-	char *pem_cert = NULL, *pem_key = NULL;
+	struct pull *pl = NULL;
+	char *pem_cert = NULL, *pem_key = NULL, *pem_ca = NULL;
 	sigset_t set;
+	time_t last_check = 0;
 	int sig, rc = 1;
 
 	hr_errs_init(&errs);
@@ -220,10 +239,14 @@ static int run_daemon(const struct opts *o)
 	if (cfg.nhosts == 0)
 		hr_log_warnx("config: no \"hosts\": every request is refused (401) until one is added");
 	in = ingest_new(cfg.data_dir, cfg.max_body_bytes, &err);
-	if (in == NULL || ingest_set_hosts(in, cfg.hosts, cfg.nhosts, &err) < 0) {
+	if (in == NULL || ingest_set_hosts(in, cfg.hosts, cfg.nhosts, &err) < 0 ||
+	    (cfg.rrdcached != NULL && ingest_set_rrdcached(in, cfg.rrdcached, &err) < 0)) {
 		hr_log_err("%s", err.msg);
 		goto out;
 	}
+	if (cfg.rrdcached != NULL)
+		hr_log_info("writing the archives through rrdcached at %s (files in its base folder)",
+			    cfg.rrdcached);
 	/* Blocked before MHD starts its threads, so only sigwait() sees them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -231,18 +254,32 @@ static int run_daemon(const struct opts *o)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	d = start_http(&cfg, in, &pem_cert, &pem_key);
+	d = start_http(&cfg, in, &pem_cert, &pem_key, &pem_ca);
 	if (d == NULL) {
 		hr_log_err("cannot serve on %s", cfg.listen);
 		goto out;
 	}
 	hr_log_info("started: %s on %s, %zu hosts, data in %s",
 		    cfg.tls_cert ? "https" : "http", cfg.listen, cfg.nhosts, cfg.data_dir);
+	pl = pull_start(cfg.pull, cfg.npull, in, &err);
+	if (pl == NULL) {
+		hr_log_err("%s", err.msg);
+		goto out;
+	}
 	for (;;) {
-		if (sigwait(&set, &sig) != 0)
-			continue;
+		/* The main thread also marks stale hosts, between signals. */
+		struct timespec ts = { STALE_CHECK, 0 };
+		time_t now = time(NULL);
+
+		if (now - last_check >= STALE_CHECK || now < last_check) {
+			ingest_check_stale(in, now);
+			last_check = now;
+		}
+		sig = sigtimedwait(&set, NULL, &ts);
+		if (sig < 0)
+			continue; /* EAGAIN: time to look again; EINTR */
 		if (sig == SIGHUP) {
-			reload(o, &cfg, in);
+			reload(o, &cfg, in, &pl);
 			continue;
 		}
 		hr_log_info("signal %d: stopping", sig);
@@ -250,11 +287,13 @@ static int run_daemon(const struct opts *o)
 	}
 	rc = 0;
 out:
+	pull_stop(pl);
 	MHD_stop_daemon(d);
 	ingest_destroy(in);
 	central_config_free(&cfg);
 	free(pem_cert);
 	free(pem_key);
+	free(pem_ca);
 	return rc;
 }
 

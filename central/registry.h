@@ -1,6 +1,7 @@
 /* registry.h: the central's host registry in SQLite (DATA/headroom.db, WAL):
- * per host the last acknowledged batch seq, when it was last and first seen
- * and its interval; and the latest labels of every probe instance. The
+ * per host the last acknowledged batch seq, when it was last and first seen,
+ * its interval and whether it is stale; the batch a host's archives are
+ * being written for; and the latest labels of every probe instance. The
  * ingest asks it whether a batch is a resend and records a stored batch in
  * one transaction. One connection, guarded by a mutex: callers from several
  * threads may share a registry. */
@@ -32,5 +33,50 @@ int registry_last_seq(struct registry *r, const char *host, uint64_t *seq, struc
  * -1 with err filled and nothing changed. Borrows b. */
 int registry_commit(struct registry *r, const struct hr_batch *b, time_t now,
 		    struct hr_err *err);
+
+/* registry_commit() that also clears the host's storing intent (below) and
+ * its stale mark, and sets *was_stale (may be NULL) to 1 when the host was
+ * marked stale until this batch, 0 otherwise, read in the same transaction.
+ * registry_commit() is this with was_stale NULL. */
+int registry_commit_ex(struct registry *r, const struct hr_batch *b, time_t now,
+		       int *was_stale, struct hr_err *err);
+
+/* The storing intent: recorded (registry_intent_set) before the first RRD
+ * write of a batch and cleared by its commit, so that one found at the next
+ * batch says that a batch was partly written and never committed (the
+ * central was killed, or the store failed half-way): seq is that batch's,
+ * t its latest sample time. registry_intent(): 1 with *seq and *t when the
+ * host has one, 0 when not (both 0), -1 (err filled) on a database failure.
+ * registry_intent_set(): replaces the host's intent, in one transaction; 0
+ * or -1 (err filled). Borrow host. */
+int registry_intent(struct registry *r, const char *host, uint64_t *seq, time_t *t,
+		    struct hr_err *err);
+int registry_intent_set(struct registry *r, const char *host, uint64_t seq, time_t t,
+			struct hr_err *err);
+
+/* One host as the registry knows it. name is valid during the callback. */
+struct registry_host {
+	const char *name;
+	uint64_t last_seq;
+	time_t last_seen;       /* when its last batch was stored */
+	unsigned interval;      /* its documents' interval (0: none given) */
+	int stale;              /* no data for too long (registry_mark_stale) */
+	time_t stale_since;     /* when it was marked stale; 0 when not stale */
+};
+
+/* Called per host; a nonzero return skips the rest. It runs with the
+ * registry locked: it must not call the registry. */
+typedef int (*registry_host_fn)(void *arg, const struct registry_host *h);
+
+/* Every host, by name, to fn. 0, or -1 (err filled). */
+int registry_hosts(struct registry *r, registry_host_fn fn, void *arg, struct hr_err *err);
+
+/* Marks stale, at now, every host not stale yet whose last batch is at
+ * least `intervals` of its intervals old (60 s for a host that sends no
+ * interval), and hands each host it marked to fn (may not be NULL), so that
+ * the caller logs each change once. A stored batch clears the mark
+ * (registry_commit). 0, or -1 (err filled). */
+int registry_mark_stale(struct registry *r, time_t now, unsigned intervals,
+			registry_host_fn fn, void *arg, struct hr_err *err);
 
 #endif

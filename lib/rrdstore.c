@@ -1,8 +1,10 @@
-/* rrdstore.c: one host's RRD archives (see rrdstore.h). Every librrd call is
- * a thread-safe one (rrd_create_r2, rrd_updatex_r, rrd_lastupdate_r) with
- * librrd's per-thread error cleared right before and read right after it.
- * What a file holds (its DS names, its last update) is cached per file, so a
- * steady-state write is one rrd_updatex_r() and no other system call. */
+/* rrdstore.c: one host's RRD archives (see rrdstore.h), in two backends
+ * that share names, layout and DS rules: librrd files, where every librrd
+ * call is a thread-safe one (rrd_create_r2, rrd_updatex_r, rrd_lastupdate_r)
+ * with librrd's per-thread error cleared right before and read right after
+ * it; and rrdcached, through its protocol (rrdcached.h). What a file holds
+ * (its DS names, its last update) is cached per file, so a steady-state
+ * write is one rrd_updatex_r() or one UPDATE, and nothing else. */
 #include "config.h"
 
 #include <errno.h>
@@ -18,6 +20,7 @@
 
 #include <rrd.h>
 
+#include "rrdcached.h"
 #include "rrdstore.h"
 #include "schema.h"
 #include "util.h"
@@ -61,6 +64,7 @@ struct rrdstore_file {
 	char *instance;
 	char *path;
 	time_t last;                /* the file's last update */
+	unsigned long step;         /* the file's step; 0: not known */
 	size_t nds;
 	char (*ds)[HR_NAME_MAX];    /* DS names in file order */
 	char *tmpl;                 /* "ds1:ds2:...", the update template */
@@ -68,8 +72,12 @@ struct rrdstore_file {
 	size_t linecap;
 };
 
+struct rrdstore_backend;
+
 struct rrdstore {
-	char *dir;
+	const struct rrdstore_backend *be;
+	struct rrdcached *cached;   /* the rrdcached backend's connection */
+	char *dir;                  /* relative to the daemon's base for rrdcached */
 	struct rrdstore_file **buckets;
 	size_t nbuckets;            /* a power of two */
 	size_t count;
@@ -277,6 +285,372 @@ static int rrdstore_mkdir_p(const char *dir, struct hr_err *err)
 	return 0;
 }
 
+/* --- backends ---------------------------------------------------------------
+ * What differs between writing the files with librrd and writing through
+ * rrdcached; names, layout, DS rules and the cache above and below are the
+ * same for both. */
+
+struct rrdstore_backend {
+	/* 1 when PATH's archive exists, 0 when it does not, -1 error. */
+	int (*exists)(struct rrdstore *st, const char *path, struct hr_err *err);
+	/* Its DS names in file order (caller frees each and the array), last
+	 * update and step (0: not known). */
+	int (*info)(struct rrdstore *st, const char *path, char ***names, unsigned long *cnt,
+		    time_t *last, unsigned long *step, struct hr_err *err);
+	/* A new archive at PATH of this step, last update start, made of
+	 * argv (DS and RRA). */
+	int (*create)(struct rrdstore *st, const char *path, unsigned long step, time_t start,
+		      int argc, const char **argv, struct hr_err *err);
+	/* f's archive again with the DS of argv added, data kept. */
+	int (*add_ds)(struct rrdstore *st, const struct rrdstore_file *f, int argc,
+		      const char **argv, struct hr_err *err);
+	/* f->line into f's archive. */
+	int (*update)(struct rrdstore *st, const struct rrdstore_file *f, struct hr_err *err);
+};
+
+static void rrdstore_names_free(char **names, unsigned long cnt)
+{
+	unsigned long i;
+
+	for (i = 0; names != NULL && i < cnt; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* librrd files ------------------------------------------------------------- */
+
+static int rrdstore_file_exists(struct rrdstore *st, const char *path, struct hr_err *err)
+{
+	struct stat sb;
+
+	(void)st;
+	if (stat(path, &sb) == 0)
+		return 1;
+	/* ENOTDIR: a file where a folder should be; creating says which. */
+	if (errno == ENOENT || errno == ENOTDIR)
+		return 0;
+	return hr_err_errno(err, errno, "rrdstore: %s", path);
+}
+
+static int rrdstore_file_info(struct rrdstore *st, const char *path, char ***names,
+			      unsigned long *cnt, time_t *last, unsigned long *step,
+			      struct hr_err *err)
+{
+	char **lasts = NULL;
+
+	(void)st;
+	*step = 0;
+	rrd_clear_error();
+	if (rrd_lastupdate_r(path, last, cnt, names, &lasts) != 0) {
+		hr_err_set(err, "rrdstore: %s: cannot read the archive: %s", path,
+			   rrd_get_error());
+		rrd_clear_error();
+		return -1;
+	}
+	rrdstore_names_free(lasts, *cnt);
+	return 0;
+}
+
+/* Flushes the temporary file to disk and renames it into place, so that a
+ * crash leaves either the old archive, or none, or the whole new one; never
+ * a half-written file under the archive's name. */
+static int rrdstore_commit(const char *tmp, const char *path, struct hr_err *err)
+{
+	struct stat sb;
+	int fd, rc;
+
+	/* O_NOFOLLOW and a regular file only: whatever else sits at the
+	 * temporary name is not put in the archive's place. */
+	fd = open(tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return hr_err_errno(err, errno, "rrdstore: %s", tmp);
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return hr_err_set(err, "rrdstore: %s: not a regular file", tmp);
+	}
+	rc = fsync(fd);
+	close(fd);
+	if (rc < 0 || rename(tmp, path) < 0) {
+		hr_err_errno(err, errno, "rrdstore: %s: cannot put %s in place", path, tmp);
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static int rrdstore_file_create(struct rrdstore *st, const char *path, unsigned long step,
+				time_t start, int argc, const char **argv, struct hr_err *err)
+{
+	char tmp[PATH_MAX];
+
+	if (rrdstore_mkdir_p(st->dir, err) < 0)
+		return -1;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return hr_err_set(err, "rrdstore: %s: path too long", path);
+	rrd_clear_error();
+	if (rrd_create_r2(tmp, step, start, 0, NULL, NULL, argc, argv) != 0) {
+		hr_err_set(err, "rrdstore: %s: cannot create: %s", path, rrd_get_error());
+		rrd_clear_error();
+		unlink(tmp);
+		return -1;
+	}
+	return rrdstore_commit(tmp, path, err);
+}
+
+/* librrd 1.7's rrd_tune can add a DS too, but it is not one of the _r calls
+ * and it reaches for a global rrdcached connection when RRDCACHED_ADDRESS is
+ * set; rrd_create_r2 with the file as template (its step, DS and archives
+ * stay exactly as they are) and as source (its data, last update and
+ * counter state are copied) does the same job with the thread-safe call,
+ * into a temporary name that we rename into place. */
+static int rrdstore_file_add_ds(struct rrdstore *st, const struct rrdstore_file *f, int argc,
+				const char **argv, struct hr_err *err)
+{
+	const char *sources[2] = { f->path, NULL };
+	char tmp[PATH_MAX];
+
+	(void)st;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", f->path) >= sizeof(tmp))
+		return hr_err_set(err, "rrdstore: %s: path too long", f->path);
+	rrd_clear_error();
+	if (rrd_create_r2(tmp, 0, -1, 0, sources, f->path, argc, argv) != 0) {
+		hr_err_set(err, "rrdstore: %s: cannot add a value: %s", f->path, rrd_get_error());
+		rrd_clear_error();
+		unlink(tmp);
+		return -1;
+	}
+	return rrdstore_commit(tmp, f->path, err);
+}
+
+/* The template names the DS anyway, so that a file changed behind our back
+ * fails the update instead of taking values into the wrong DS. */
+static int rrdstore_file_update(struct rrdstore *st, const struct rrdstore_file *f,
+				struct hr_err *err)
+{
+	const char *argv[1] = { f->line };
+
+	(void)st;
+	rrd_clear_error();
+	if (rrd_updatex_r(f->path, f->tmpl, 0, 1, argv) != 0) {
+		hr_err_set(err, "rrdstore: %s: cannot update: %s", f->path, rrd_get_error());
+		rrd_clear_error();
+		return -1;
+	}
+	return 0;
+}
+
+static const struct rrdstore_backend rrdstore_files = {
+	.exists = rrdstore_file_exists,
+	.info = rrdstore_file_info,
+	.create = rrdstore_file_create,
+	.add_ds = rrdstore_file_add_ds,
+	.update = rrdstore_file_update,
+};
+
+/* rrdcached ------------------------------------------------------------------
+ * Paths are relative to the daemon's base folder (rrdcached -b BASE -B -R):
+ * the daemon resolves them, refuses any that leaves BASE, and creates a
+ * host's folder at its first CREATE. */
+
+/* The daemon's answer for a file it cannot open is librrd's message. */
+static int rrdstore_cached_missing(const struct hr_err *err)
+{
+	return strstr(err->msg, "No such file or directory") != NULL;
+}
+
+static int rrdstore_cached_exists(struct rrdstore *st, const char *path, struct hr_err *err)
+{
+	const char *argv[2] = { "LAST", path };
+	int rc = rrdcached_cmd(st->cached, 2, argv, NULL, NULL, err);
+
+	if (rc == 0)
+		return 1;
+	if (rc == -2 && rrdstore_cached_missing(err))
+		return 0;
+	return -1;
+}
+
+struct rrdstore_info {
+	char **names;           /* by DS index */
+	unsigned long cnt;      /* highest index + 1 */
+	unsigned long step;
+	int bad;
+};
+
+/* One line of INFO: "step 1 10", "ds[NAME].index 1 3"; the rest (RRA and
+ * counter state) is not needed here. */
+static int rrdstore_info_line(void *arg, const char *line)
+{
+	struct rrdstore_info *in = arg;
+	const char *end;
+	unsigned long idx;
+	char *num;
+
+	if (strncmp(line, "step 1 ", 7) == 0) {
+		in->step = strtoul(line + 7, NULL, 10);
+		return 0;
+	}
+	if (strncmp(line, "ds[", 3) != 0 || (end = strstr(line, "].index 1 ")) == NULL)
+		return 0;
+	idx = strtoul(end + 10, &num, 10);
+	if (*num != '\0' || idx >= RRDSTORE_MAX_DS || end - line - 3 >= HR_NAME_MAX ||
+	    end == line + 3) {
+		in->bad = 1;
+		return 1;
+	}
+	if (in->names == NULL) {
+		in->names = calloc(RRDSTORE_MAX_DS, sizeof(*in->names));
+		if (in->names == NULL) {
+			in->bad = 1;
+			return 1;
+		}
+	}
+	if (in->names[idx] != NULL) {
+		in->bad = 1;
+		return 1;
+	}
+	in->names[idx] = strndup(line + 3, (size_t)(end - line - 3));
+	if (in->names[idx] == NULL) {
+		in->bad = 1;
+		return 1;
+	}
+	if (idx + 1 > in->cnt)
+		in->cnt = idx + 1;
+	return 0;
+}
+
+/* INFO for the DS and the step, LAST for the last update: INFO reads the
+ * file, whose last update lags behind what the daemon holds. */
+static int rrdstore_cached_info(struct rrdstore *st, const char *path, char ***names,
+				unsigned long *cnt, time_t *last, unsigned long *step,
+				struct hr_err *err)
+{
+	struct rrdstore_info in = { NULL, 0, 0, 0 };
+	const char *info[2] = { "INFO", path };
+	const char *lastcmd[2] = { "LAST", path };
+	unsigned long i;
+	long long t;
+	char *end;
+
+	if (rrdcached_cmd(st->cached, 2, info, rrdstore_info_line, &in, err) < 0)
+		goto fail;
+	for (i = 0; i < in.cnt && !in.bad; i++)
+		if (in.names[i] == NULL)
+			in.bad = 1;
+	if (in.bad || in.cnt == 0) {
+		hr_err_set(err, "rrdstore: %s: rrdcached's INFO lists no usable data sources", path);
+		goto fail;
+	}
+	/* LAST answers "0 TIME": the time is the status line's message. */
+	if (rrdcached_cmd(st->cached, 2, lastcmd, NULL, NULL, err) < 0)
+		goto fail;
+	t = strtoll(rrdcached_message(st->cached), &end, 10);
+	if (*end != '\0' || t < 0) {
+		hr_err_set(err, "rrdstore: %s: rrdcached's LAST answered \"%.40s\"", path,
+			   rrdcached_message(st->cached));
+		goto fail;
+	}
+	*names = in.names;
+	*cnt = in.cnt;
+	*last = (time_t)t;
+	*step = in.step;
+	return 0;
+fail:
+	rrdstore_names_free(in.names, RRDSTORE_MAX_DS);
+	return -1;
+}
+
+static int rrdstore_cached_create(struct rrdstore *st, const char *path, unsigned long step,
+				  time_t start, int argc, const char **argv, struct hr_err *err)
+{
+	const char *av[HR_SAMPLE_VALUES + RRDSTORE_LEVELS * 3 + 8];
+	char sstep[32], sstart[32];
+	struct hr_err e;
+	int n = 0, i;
+
+	if (argc > HR_SAMPLE_VALUES + RRDSTORE_LEVELS * 3)
+		return hr_err_set(err, "rrdstore: %s: too many arguments", path);
+	snprintf(sstep, sizeof(sstep), "%lu", step);
+	snprintf(sstart, sizeof(sstart), "%lld", (long long)start);
+	av[n++] = "CREATE";
+	av[n++] = path;
+	av[n++] = "-b";
+	av[n++] = sstart;
+	av[n++] = "-s";
+	av[n++] = sstep;
+	/* -O: a file made meanwhile by someone else is not overwritten. */
+	av[n++] = "-O";
+	for (i = 0; i < argc; i++)
+		av[n++] = argv[i];
+	if (rrdcached_cmd(st->cached, n, av, NULL, NULL, &e) < 0)
+		return hr_err_set(err, "rrdstore: %s: cannot create through rrdcached: %s%s", path,
+				  e.msg, strstr(e.msg, "recursively") ?
+				  " (start rrdcached with -b BASE -B -R)" : "");
+	return 0;
+}
+
+/* rrdcached 1.7.2 takes CREATE's -r (source) and -t (template) and hands
+ * them to rrd_create_r2, as the file backend does; but it does not write
+ * its queued values for the source first, and a file with another DS count
+ * then refuses them all at the next flush: FLUSH first. The caller holds
+ * the host's lock, so no value for this file is queued in between. A daemon
+ * started with -O refuses any CREATE over an existing file: the new value
+ * is then not stored (the error says so), the others are. */
+static int rrdstore_cached_add_ds(struct rrdstore *st, const struct rrdstore_file *f, int argc,
+				  const char **argv, struct hr_err *err)
+{
+	const char *flush[2] = { "FLUSH", f->path };
+	const char *av[HR_SAMPLE_VALUES + 8];
+	char sstep[32];
+	struct hr_err e;
+	int n = 0, i;
+
+	if (argc > HR_SAMPLE_VALUES)
+		return hr_err_set(err, "rrdstore: %s: too many values", f->path);
+	if (rrdcached_cmd(st->cached, 2, flush, NULL, NULL, &e) < 0)
+		return hr_err_set(err, "rrdstore: %s: cannot add a value: FLUSH: %s", f->path, e.msg);
+	/* The file's own step: the daemon's default (300) would replace the
+	 * template's. */
+	snprintf(sstep, sizeof(sstep), "%lu", f->step);
+	av[n++] = "CREATE";
+	av[n++] = f->path;
+	av[n++] = "-s";
+	av[n++] = sstep;
+	av[n++] = "-r";
+	av[n++] = f->path;
+	av[n++] = "-t";
+	av[n++] = f->path;
+	for (i = 0; i < argc; i++)
+		av[n++] = argv[i];
+	if (rrdcached_cmd(st->cached, n, av, NULL, NULL, &e) < 0)
+		return hr_err_set(err, "rrdstore: %s: cannot add a value through rrdcached: %s",
+				  f->path, e.msg);
+	return 0;
+}
+
+/* rrdcached's UPDATE takes no template: the values are in the file's DS
+ * order, which f->line is. The daemon itself refuses a time at or before
+ * the last one it holds. */
+static int rrdstore_cached_update(struct rrdstore *st, const struct rrdstore_file *f,
+				  struct hr_err *err)
+{
+	const char *argv[3] = { "UPDATE", f->path, f->line };
+	struct hr_err e;
+
+	if (rrdcached_cmd(st->cached, 3, argv, NULL, NULL, &e) < 0)
+		return hr_err_set(err, "rrdstore: %s: cannot update through rrdcached: %s",
+				  f->path, e.msg);
+	return 0;
+}
+
+static const struct rrdstore_backend rrdstore_cached = {
+	.exists = rrdstore_cached_exists,
+	.info = rrdstore_cached_info,
+	.create = rrdstore_cached_create,
+	.add_ds = rrdstore_cached_add_ds,
+	.update = rrdstore_cached_update,
+};
+
 struct rrdstore *rrdstore_new(const char *dir, struct hr_err *err)
 {
 	struct rrdstore *st;
@@ -296,6 +670,7 @@ struct rrdstore *rrdstore_new(const char *dir, struct hr_err *err)
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		goto oom;
+	st->be = &rrdstore_files;
 	st->dir = strdup(dir);
 	st->nbuckets = 64;
 	st->buckets = calloc(st->nbuckets, sizeof(*st->buckets));
@@ -308,6 +683,61 @@ struct rrdstore *rrdstore_new(const char *dir, struct hr_err *err)
 oom:
 	rrdstore_destroy(st);
 	hr_err_set(err, "rrdstore: %s: out of memory", dir);
+	return NULL;
+}
+
+/* A relative folder that stays inside the daemon's base: no leading '/',
+ * no "." or ".." component, no empty one. -B refuses "../" already; this
+ * makes the mistake ours to report, with the folder named. */
+static int rrdstore_relative_ok(const char *dir)
+{
+	const char *p = dir, *end;
+
+	if (dir[0] == '\0' || dir[0] == '/')
+		return 0;
+	for (;;) {
+		end = strchr(p, '/');
+		if (end == NULL)
+			end = p + strlen(p);
+		if (end == p || (end - p == 1 && p[0] == '.') ||
+		    (end - p == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		if (*end == '\0')
+			return 1;
+		p = end + 1;
+	}
+}
+
+struct rrdstore *rrdstore_new_rrdcached(const char *daemon, const char *relative_dir,
+					struct hr_err *err)
+{
+	struct rrdstore *st;
+
+	if (relative_dir == NULL || !rrdstore_relative_ok(relative_dir) ||
+	    strlen(relative_dir) + 1 + RRDSTORE_FILE_MAX + 4 >= PATH_MAX) {
+		hr_err_set(err, "rrdstore: \"%.100s\": not a folder inside rrdcached's base",
+			   relative_dir ? relative_dir : "");
+		return NULL;
+	}
+	st = calloc(1, sizeof(*st));
+	if (st == NULL) {
+		hr_err_set(err, "rrdstore: out of memory");
+		return NULL;
+	}
+	st->be = &rrdstore_cached;
+	st->cached = rrdcached_new(daemon, err);
+	if (st->cached == NULL)
+		goto fail;
+	st->dir = strdup(relative_dir);
+	st->nbuckets = 64;
+	st->buckets = calloc(st->nbuckets, sizeof(*st->buckets));
+	if (st->dir == NULL || st->buckets == NULL) {
+		hr_err_set(err, "rrdstore: out of memory");
+		goto fail;
+	}
+	return st;
+fail:
+	rrdstore_destroy(st);
 	return NULL;
 }
 
@@ -354,6 +784,7 @@ void rrdstore_destroy(struct rrdstore *st)
 	}
 	free(st->buckets);
 	free(st->dir);
+	rrdcached_destroy(st->cached);
 	free(st);
 }
 
@@ -422,24 +853,21 @@ static int rrdstore_has_ds(const struct rrdstore_file *f, const char *name)
 	return 0;
 }
 
-/* Reads the file's DS names and last update (rrd_lastupdate_r) into f, and
- * builds the update template and line buffer for them. */
-static int rrdstore_load(struct rrdstore_file *f, struct hr_err *err)
+/* --- files in the cache ------------------------------------------------------ */
+
+/* Reads the file's DS names and last update into f, and builds the update
+ * template and line buffer for them. */
+static int rrdstore_load(struct rrdstore *st, struct rrdstore_file *f, struct hr_err *err)
 {
-	unsigned long i, cnt = 0;
-	char **names = NULL, **lasts = NULL, *tmpl = NULL, *line = NULL;
+	unsigned long i, cnt = 0, step = 0;
+	char **names = NULL, *tmpl = NULL, *line = NULL;
 	char (*ds)[HR_NAME_MAX] = NULL;
 	time_t last = 0;
 	size_t tlen = 0;
 	int rc = -1;
 
-	rrd_clear_error();
-	if (rrd_lastupdate_r(f->path, &last, &cnt, &names, &lasts) != 0) {
-		hr_err_set(err, "rrdstore: %s: cannot read the archive: %s", f->path,
-			   rrd_get_error());
-		rrd_clear_error();
+	if (st->be->info(st, f->path, &names, &cnt, &last, &step, err) < 0)
 		return -1;
-	}
 	if (cnt == 0 || cnt > RRDSTORE_MAX_DS) {
 		hr_err_set(err, "rrdstore: %s: archive has %lu data sources", f->path, cnt);
 		goto out;
@@ -476,6 +904,7 @@ static int rrdstore_load(struct rrdstore_file *f, struct hr_err *err)
 	f->linecap = (cnt + 1) * RRDSTORE_VALUE_MAX;
 	f->nds = cnt;
 	f->last = last;
+	f->step = step;
 	ds = NULL;
 	tmpl = line = NULL;
 	rc = 0;
@@ -483,36 +912,11 @@ static int rrdstore_load(struct rrdstore_file *f, struct hr_err *err)
 oom:
 	hr_err_set(err, "rrdstore: %s: out of memory", f->path);
 out:
-	for (i = 0; i < cnt; i++) {
-		free(names[i]);
-		free(lasts[i]);
-	}
-	free(names);
-	free(lasts);
+	rrdstore_names_free(names, cnt);
 	free(ds);
 	free(tmpl);
 	free(line);
 	return rc;
-}
-
-/* Flushes the temporary file to disk and renames it into place, so that a
- * crash leaves either the old archive, or none, or the whole new one; never
- * a half-written file under the archive's name. */
-static int rrdstore_commit(const char *tmp, const char *path, struct hr_err *err)
-{
-	int fd, rc;
-
-	fd = open(tmp, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return hr_err_errno(err, errno, "rrdstore: %s", tmp);
-	rc = fsync(fd);
-	close(fd);
-	if (rc < 0 || rename(tmp, path) < 0) {
-		hr_err_errno(err, errno, "rrdstore: %s: cannot put %s in place", path, tmp);
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
 }
 
 /* librrd arguments "DS:name:TYPE:heartbeat:min:max" for the named values:
@@ -530,7 +934,7 @@ static void rrdstore_ds_spec(char *dst, size_t n, const char *probe, const char 
 }
 
 /* Creates PATH with one DS per value of s and the archives of this step,
- * the last update just before s, through a temporary name (see commit). */
+ * the last update just before s. */
 static int rrdstore_create(struct rrdstore *st, const char *path, const struct hr_sample *s,
 			   size_t nvalues, unsigned step, struct hr_err *err)
 {
@@ -538,7 +942,6 @@ static int rrdstore_create(struct rrdstore *st, const char *path, const struct h
 	char specs[HR_SAMPLE_VALUES + RRDSTORE_LEVELS * 3][64];
 	const char *argv[HR_SAMPLE_VALUES + RRDSTORE_LEVELS * 3];
 	struct rrdstore_rra rra[RRDSTORE_LEVELS];
-	char tmp[PATH_MAX];
 	size_t i, j, k, nrra, argc = 0;
 	int keep_min = hr_schema_keep_min(s->probe);
 
@@ -560,79 +963,45 @@ static int rrdstore_create(struct rrdstore *st, const char *path, const struct h
 	}
 	for (i = 0; i < argc; i++)
 		argv[i] = specs[i];
-	if (rrdstore_mkdir_p(st->dir, err) < 0)
-		return -1;
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return hr_err_set(err, "rrdstore: %s: path too long", path);
-	rrd_clear_error();
-	if (rrd_create_r2(tmp, step, s->t - (time_t)step, 0, NULL, NULL, (int)argc, argv) != 0) {
-		hr_err_set(err, "rrdstore: %s: cannot create: %s", path, rrd_get_error());
-		rrd_clear_error();
-		unlink(tmp);
-		return -1;
-	}
-	return rrdstore_commit(tmp, path, err);
+	return st->be->create(st, path, step, s->t - (time_t)step, (int)argc, argv, err);
 }
 
-/* Adds DS for the given names to an existing file. librrd 1.7's rrd_tune
- * can add a DS too, but it is not one of the _r calls and it reaches for a
- * global rrdcached connection when RRDCACHED_ADDRESS is set; rrd_create_r2
- * with the file as template (its step, DS and archives stay exactly as they
- * are) and as source (its data, last update and counter state are copied)
- * does the same job with the thread-safe call, into a temporary name that we
- * rename into place. The old data stays; the new DS are unknown until now. */
-static int rrdstore_add_ds(struct rrdstore_file *f, const char *const *names, size_t n,
-			   unsigned step, struct hr_err *err)
+/* Adds DS for the given names to an existing file. The old data stays; the
+ * new DS are unknown until now. */
+static int rrdstore_add_ds(struct rrdstore *st, struct rrdstore_file *f,
+			   const char *const *names, size_t n, unsigned step, struct hr_err *err)
 {
 	char specs[HR_SAMPLE_VALUES][64];
 	const char *argv[HR_SAMPLE_VALUES];
-	const char *sources[2] = { f->path, NULL };
-	char tmp[PATH_MAX];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		rrdstore_ds_spec(specs[i], sizeof(specs[i]), f->probe, names[i], step);
 		argv[i] = specs[i];
 	}
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", f->path) >= sizeof(tmp))
-		return hr_err_set(err, "rrdstore: %s: path too long", f->path);
-	rrd_clear_error();
-	if (rrd_create_r2(tmp, 0, -1, 0, sources, f->path, (int)n, argv) != 0) {
-		hr_err_set(err, "rrdstore: %s: cannot add value %s: %s", f->path, names[0],
-			   rrd_get_error());
-		rrd_clear_error();
-		unlink(tmp);
+	if (st->be->add_ds(st, f, (int)n, argv, err) < 0)
 		return -1;
-	}
-	if (rrdstore_commit(tmp, f->path, err) < 0)
-		return -1;
-	return rrdstore_load(f, err);
+	return rrdstore_load(st, f, err);
 }
 
-/* The cached file for s, loaded from disk or created on first sight. */
-static struct rrdstore_file *rrdstore_open(struct rrdstore *st, const struct hr_sample *s,
-					   size_t nvalues, unsigned step, struct hr_err *err)
+/* The cached file for s into *out, loaded at first sight; *out NULL when
+ * there is no archive yet. 0, or -1 (err filled). */
+static int rrdstore_lookup(struct rrdstore *st, const struct hr_sample *s,
+			   struct rrdstore_file **out, struct hr_err *err)
 {
 	struct rrdstore_file *f;
-	struct stat sb;
 	char path[PATH_MAX];
 	uint32_t h = rrdstore_hash(s->probe, s->instance);
+	int rc;
 
-	f = rrdstore_find(st, h, s->probe, s->instance);
-	if (f != NULL)
-		return f;
+	*out = rrdstore_find(st, h, s->probe, s->instance);
+	if (*out != NULL)
+		return 0;
 	if (rrdstore_path(st, path, sizeof(path), s->probe, s->instance, err) < 0)
-		return NULL;
-	if (stat(path, &sb) < 0) {
-		/* ENOTDIR: a file where a folder should be; creating says
-		 * which. */
-		if (errno != ENOENT && errno != ENOTDIR) {
-			hr_err_errno(err, errno, "rrdstore: %s", path);
-			return NULL;
-		}
-		if (rrdstore_create(st, path, s, nvalues, step, err) < 0)
-			return NULL;
-	}
+		return -1;
+	rc = st->be->exists(st, path, err);
+	if (rc <= 0)
+		return rc;
 	f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		goto oom;
@@ -642,16 +1011,36 @@ static struct rrdstore_file *rrdstore_open(struct rrdstore *st, const struct hr_
 	f->path = strdup(path);
 	if (f->probe == NULL || f->instance == NULL || f->path == NULL)
 		goto oom;
-	if (rrdstore_load(f, err) < 0) {
+	if (rrdstore_load(st, f, err) < 0) {
 		rrdstore_file_free(f);
-		return NULL;
+		return -1;
 	}
 	rrdstore_insert(st, f);
-	return f;
+	*out = f;
+	return 0;
 oom:
 	rrdstore_file_free(f);
-	hr_err_set(err, "rrdstore: %s: out of memory", path);
-	return NULL;
+	return hr_err_set(err, "rrdstore: %s: out of memory", path);
+}
+
+/* The cached file for s, created on first sight when there is none. */
+static struct rrdstore_file *rrdstore_open(struct rrdstore *st, const struct hr_sample *s,
+					   size_t nvalues, unsigned step, struct hr_err *err)
+{
+	struct rrdstore_file *f;
+	char path[PATH_MAX];
+
+	if (rrdstore_lookup(st, s, &f, err) < 0)
+		return NULL;
+	if (f != NULL)
+		return f;
+	if (rrdstore_path(st, path, sizeof(path), s->probe, s->instance, err) < 0 ||
+	    rrdstore_create(st, path, s, nvalues, step, err) < 0 ||
+	    rrdstore_lookup(st, s, &f, err) < 0)
+		return NULL;
+	if (f == NULL)
+		hr_err_set(err, "rrdstore: %s: created, but not found afterwards", path);
+	return f;
 }
 
 /* Checks what goes into file names, templates and update lines: a sample
@@ -684,7 +1073,6 @@ int rrdstore_write(struct rrdstore *st, const struct hr_sample *s, unsigned step
 {
 	struct rrdstore_file *f;
 	const char *add[HR_SAMPLE_VALUES];
-	const char *argv[1];
 	struct hr_err adderr = { { 0 } };
 	size_t i, j, nvalues = 0, nadd = 0, len;
 	int n, addfail = 0;
@@ -714,19 +1102,17 @@ int rrdstore_write(struct rrdstore *st, const struct hr_sample *s, unsigned step
 			hr_err_set(&adderr, "rrdstore: %s: cannot add value %s: the file has %zu data sources already",
 				   f->path, add[0], f->nds);
 			addfail = 1;
-		} else if (rrdstore_add_ds(f, add, nadd, step, &adderr) < 0) {
+		} else if (rrdstore_add_ds(st, f, add, nadd, step, &adderr) < 0) {
 			addfail = 1;
 			/* What the file holds now is unknown: look again. */
-			if (rrdstore_load(f, err) < 0) {
+			if (rrdstore_load(st, f, err) < 0) {
 				rrdstore_evict(st, f);
 				return -1;
 			}
 		}
 	}
 
-	/* Values in the file's DS order, "U" for a DS the sample lacks. The
-	 * template names them anyway, so that a file changed behind our back
-	 * fails the update instead of taking values into the wrong DS. */
+	/* Values in the file's DS order, "U" for a DS the sample lacks. */
 	n = snprintf(f->line, f->linecap, "%lld", (long long)s->t);
 	len = (size_t)n;
 	for (i = 0; i < f->nds; i++) {
@@ -743,11 +1129,7 @@ int rrdstore_write(struct rrdstore *st, const struct hr_sample *s, unsigned step
 			n = snprintf(f->line + len, f->linecap - len, ":U");
 		len += (size_t)n;
 	}
-	argv[0] = f->line;
-	rrd_clear_error();
-	if (rrd_updatex_r(f->path, f->tmpl, 0, 1, argv) != 0) {
-		hr_err_set(err, "rrdstore: %s: cannot update: %s", f->path, rrd_get_error());
-		rrd_clear_error();
+	if (st->be->update(st, f, err) < 0) {
 		rrdstore_evict(st, f);
 		return -1;
 	}
@@ -756,5 +1138,19 @@ int rrdstore_write(struct rrdstore *st, const struct hr_sample *s, unsigned step
 		hr_err_set(err, "%s; the other values were written", adderr.msg);
 		return -1;
 	}
+	return 0;
+}
+
+int rrdstore_last(struct rrdstore *st, const struct hr_sample *s, time_t *last,
+		  struct hr_err *err)
+{
+	struct rrdstore_file *f;
+	size_t nvalues;
+
+	*last = 0;
+	if (rrdstore_check(s, 1, &nvalues, err) < 0 || rrdstore_lookup(st, s, &f, err) < 0)
+		return -1;
+	if (f != NULL)
+		*last = f->last;
 	return 0;
 }

@@ -1,5 +1,5 @@
 /* rrdstore.h: one host's RRD archives, written with librrd's thread-safe
- * calls. Layout (DESIGN.md "On disk"): DIR/PROBE.rrd for an empty instance,
+ * calls (rrdstore_new) or through rrdcached (rrdstore_new_rrdcached). Layout (DESIGN.md "On disk"): DIR/PROBE.rrd for an empty instance,
  * DIR/PROBE-INSTANCE.rrd otherwise, INSTANCE escaped so that the name can
  * never leave DIR. One DS per value, named as the value; counters DDERIVE
  * (min 0), levels GAUGE (schema.h); heartbeat 2 x step. Archives: the native
@@ -25,6 +25,20 @@ struct rrdstore;
 struct rrdstore *rrdstore_new(const char *dir, struct hr_err *err);
 void rrdstore_destroy(struct rrdstore *st);
 
+/* The same archives written through the rrdcached at DAEMON (an address as
+ * rrdcached.h takes), in RELATIVE_DIR of the daemon's base folder: files
+ * are named RELATIVE_DIR/PROBE-INSTANCE.rrd to the daemon, which must run
+ * with -b BASE -B -R (resolves names in BASE, keeps them there, creates
+ * RELATIVE_DIR). Nothing is connected yet: every call connects when needed,
+ * so that a daemon that was down or restarted is used again by the next
+ * call; while it is down, calls fail (-1) and write nothing. A daemon run
+ * with -O cannot add a DS to an existing file (the write then fails as for
+ * any failed add). NULL (err filled) for a bad address, a RELATIVE_DIR that
+ * is absolute or holds "." or ".." or an empty component, or out of
+ * memory. Borrows both strings. Freed with rrdstore_destroy(). */
+struct rrdstore *rrdstore_new_rrdcached(const char *daemon, const char *relative_dir,
+					struct hr_err *err);
+
 /* Writes one sample with the given step (seconds; the probe's interval).
  * Borrows s. A missing file is created (folder again included, for one that
  * was removed) through a temporary name renamed into place, so that a crash
@@ -40,6 +54,14 @@ void rrdstore_destroy(struct rrdstore *st);
  * Steady state (file known to this store, no new value) is one librrd call. */
 int rrdstore_write(struct rrdstore *st, const struct hr_sample *s, unsigned step,
 		   struct hr_err *err);
+
+/* The last update of the archive s would be written to into *last: 0 when
+ * there is none yet (nothing is created). Borrows s; only its probe and
+ * instance are used. Learns the file as a write does, so a write after it
+ * costs nothing more. 0, or -1 (err filled: invalid names, librrd,
+ * file system or rrdcached failure). */
+int rrdstore_last(struct rrdstore *st, const struct hr_sample *s, time_t *last,
+		  struct hr_err *err);
 
 /* The file name (no folder) for PROBE/INSTANCE into dst: "fs-%2Fvar.rrd",
  * "load.rrd" for an empty (or NULL) instance. Every byte of INSTANCE outside
@@ -59,7 +81,8 @@ int rrdstore_filename(char *dst, size_t n, const char *probe, const char *instan
  * too small. */
 int rrdstore_unescape(char *dst, size_t n, const char *escaped);
 
-/* Full path of PROBE/INSTANCE's archive in st's folder into dst (size n).
+/* Full path of PROBE/INSTANCE's archive in st's folder into dst (size n);
+ * for rrdcached, the path relative to the daemon's base that it is sent.
  * -1 (err filled) as rrdstore_filename(), or when dst is too small. */
 int rrdstore_path(const struct rrdstore *st, char *dst, size_t n, const char *probe,
 		  const char *instance, struct hr_err *err);

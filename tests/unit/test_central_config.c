@@ -67,11 +67,11 @@ static void test_full(void)
 		 " \"max_body_bytes\": 65536,"
 		 " \"hosts\": {\"web1\": {\"token_sha256\": \"" H64 "\"}, \"db-2.example.org\": {\"token_sha256\": \"%s\"}},"
 		 " \"rrdcached\": \"unix:/run/rrdcached.sock\","
-		 " \"pull\": [{\"host\": \"db1\", \"url\": \"ssh://monitor@db1:22\", \"key\": \"/k\", \"known_hosts\": \"/kh\"}],"
+		 " \"pull\": [{\"host\": \"db1\", \"url\": \"ssh://monitor@db1:22\", \"key\": \"%s/k.pem\", \"known_hosts\": \"%s/c.pem\"}],"
 		 " \"rules\": \"/etc/headroom/rules.json\","
 		 " \"notify\": [{\"type\": \"webhook\", \"url\": \"https://hooks.example/alert\"}]}",
 		 cert, cert, cert,
-		 "ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789");
+		 "ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789", cert, cert);
 	CU_ASSERT_EQUAL_FATAL(parse(text, &cfg, &errs), 0);
 	CU_ASSERT_STRING_EQUAL(cfg.listen, "[::1]:9443");
 	CU_ASSERT_PTR_NOT_NULL(cfg.tls_cert);
