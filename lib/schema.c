@@ -21,6 +21,10 @@ enum hr_kind hr_schema_kind(const char *probe, const char *name)
 {
 	size_t i, j, len = strlen(name);
 
+	/* "_total" names a counter (psi's some_total, Prometheus style), except
+	 * load's procs_total: the number of processes that exist, a level. */
+	if (strcmp(probe, "load") == 0 && strcmp(name, "procs_total") == 0)
+		return HR_GAUGE;
 	if (len > 6 && strcmp(name + len - 6, "_total") == 0)
 		return HR_COUNTER;
 	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {

@@ -377,6 +377,7 @@ static void test_schema(void)
 	CU_ASSERT_EQUAL(hr_schema_kind("psi", "some_avg10"), HR_GAUGE);
 	CU_ASSERT_EQUAL(hr_schema_kind("exec", "requests_total"), HR_COUNTER);
 	CU_ASSERT_EQUAL(hr_schema_kind("fs", "used"), HR_GAUGE);
+	CU_ASSERT_EQUAL(hr_schema_kind("load", "procs_total"), HR_GAUGE);
 	CU_ASSERT(hr_schema_keep_min("fs"));
 	CU_ASSERT_FALSE(hr_schema_keep_min("cpu"));
 }
