@@ -11,12 +11,7 @@
 
 CENTRAL="$top_builddir/headroom-central"
 HEADROOM="$top_builddir/headroom"
-for t in rrdtool python3; do
-	if ! command -v "$t" >/dev/null 2>&1; then
-		echo "SKIP: $t not installed"
-		exit 77
-	fi
-done
+need rrdtool python3
 KILLS=${HR_CRASH_KILLS:-10} # more for a longer hunt
 HOSTS_N="h1 h2 h3"
 

@@ -12,12 +12,7 @@ CENTRAL="$top_builddir/headroom-central"
 HEADROOM="$top_builddir/headroom"
 NE="$FIX/node_exporter/root"
 OUTAGE=${OUTAGE:-120}
-for t in rrdtool python3 curl; do
-	if ! command -v "$t" >/dev/null 2>&1; then
-		echo "SKIP: $t not installed"
-		exit 77
-	fi
-done
+need rrdtool python3 curl
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$HEADROOM" token new web1 > "$T/tok" 2>/dev/null
 cat > "$T/central.json" <<JSON
@@ -34,44 +29,6 @@ JSON
 A="$T/adata/rrd/web1"
 C="$T/cdata/rrd/web1"
 
-# compare_rrd NAME START END: every known value of the agent's NAME.rrd
-# between START and END must be on the central, equal.
-compare_rrd() {
-	rrdtool fetch "$A/$1.rrd" AVERAGE -r 1 -s "$2" -e "$3" > "$T/a.fetch" || return 1
-	rrdtool fetch "$C/$1.rrd" AVERAGE -r 1 -s "$2" -e "$3" > "$T/c.fetch" || return 1
-	python3 - "$1" "$T/a.fetch" "$T/c.fetch" "$3" <<'PY'
-import sys
-def load(f):
-    lines = open(f).read().splitlines()
-    ds = lines[0].split()
-    rows = {}
-    for l in lines[2:]:
-        t, rest = l.split(':', 1)
-        rows[int(t)] = dict(zip(ds, rest.split()))
-    return rows
-a, c = load(sys.argv[2]), load(sys.argv[3])
-rows = vals = miss = diff = 0
-for t, v in sorted(a.items()):
-    if t > int(sys.argv[4]):
-        continue   # fetch may add a row past the end
-    known = {k: x for k, x in v.items() if 'nan' not in x}
-    if not known:
-        continue
-    rows += 1
-    for k, x in known.items():
-        vals += 1
-        y = c.get(t, {}).get(k, '-nan')
-        if 'nan' in y:
-            miss += 1
-            if miss <= 5: print("  %s: %d %s missing on the central" % (sys.argv[1], t, k))
-        elif float(x) != float(y):
-            diff += 1
-            if diff <= 5: print("  %s: %d %s: agent %s, central %s" % (sys.argv[1], t, k, x, y))
-print("%s: %d rows, %d values compared; %d missing, %d differ" % (sys.argv[1], rows, vals, miss, diff))
-open(sys.argv[2] + ".rows", "w").write("%d\n" % rows)
-sys.exit(0 if rows > 0 and miss == 0 and diff == 0 else 1)
-PY
-}
 
 bg "$CENTRAL" -c "$T/central.json" 2> "$T/central.log"
 CPID=$BGPID

@@ -9,16 +9,7 @@
 CENTRAL="$top_builddir/headroom-central"
 HEADROOM="$top_builddir/headroom"
 NE="$FIX/node_exporter/root"
-for t in curl openssl rrdtool sha256sum sqlite3 python3; do
-	if ! command -v "$t" >/dev/null 2>&1; then
-		echo "SKIP: $t not installed"
-		exit 77
-	fi
-done
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+need curl openssl rrdtool sha256sum sqlite3 python3
 
 # Tokens from the real CLI; the hash line goes into the config as printed.
 "$HEADROOM" token new web1 > "$T/tok1" 2>/dev/null

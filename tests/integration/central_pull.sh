@@ -15,12 +15,7 @@
 CENTRAL="$top_builddir/headroom-central"
 NE="$FIX/node_exporter/root"
 SSHD=/usr/sbin/sshd
-for t in ssh-keygen ssh-keyscan rrdtool python3 curl; do
-	if ! command -v "$t" >/dev/null 2>&1; then
-		echo "SKIP: $t not installed"
-		exit 77
-	fi
-done
+need ssh-keygen ssh-keyscan rrdtool python3 curl
 if [ ! -x "$SSHD" ]; then
 	echo "SKIP: $SSHD not installed (openssh-server)"
 	exit 77
@@ -31,10 +26,6 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 77
 fi
 [ -d /run/sshd ] || mkdir -p /run/sshd
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # --- sshd with its own host key and config --------------------------------
 S="$T/ssh"

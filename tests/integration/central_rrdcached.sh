@@ -11,16 +11,7 @@
 CENTRAL="$top_builddir/headroom-central"
 HEADROOM="$top_builddir/headroom"
 NE="$FIX/node_exporter/root"
-for t in curl rrdtool rrdcached sha256sum python3; do
-	if ! command -v "$t" >/dev/null 2>&1; then
-		echo "SKIP: $t not installed"
-		exit 77
-	fi
-done
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+need curl rrdtool rrdcached sha256sum python3
 
 # One value from the registry (python3's sqlite3: the CLI may be missing).
 db() {

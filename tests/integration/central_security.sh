@@ -13,16 +13,7 @@
 CENTRAL="$top_builddir/headroom-central"
 HEADROOM="$top_builddir/headroom"
 RAWHTTP="$top_srcdir/tests/integration/rawhttp.py"
-for t in openssl rrdtool python3 sha256sum; do
-	if ! command -v "$t" >/dev/null 2>&1; then
-		echo "SKIP: $t not installed"
-		exit 77
-	fi
-done
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+need openssl rrdtool python3 sha256sum
 
 "$HEADROOM" token new web1 > "$T/tok1" 2>/dev/null
 "$HEADROOM" token new web2 > "$T/tok2" 2>/dev/null

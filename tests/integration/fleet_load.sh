@@ -11,16 +11,7 @@
 
 CENTRAL="$top_builddir/headroom-central"
 SIM="$top_builddir/bench/fleetsim"
-for t in rrdtool sqlite3 python3; do
-	if ! command -v "$t" >/dev/null 2>&1; then
-		echo "SKIP: $t not installed"
-		exit 77
-	fi
-done
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+need rrdtool sqlite3 python3
 
 N=50
 SEED=42

@@ -52,6 +52,32 @@ wait_for() {
 	return 1
 }
 
+# need TOOL...: skip the script (exit 77) unless every tool is installed.
+need() {
+	for t in "$@"; do
+		if ! command -v "$t" >/dev/null 2>&1; then
+			echo "SKIP: $t not installed"
+			exit 77
+		fi
+	done
+}
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on just now
+# (another process may take it before the caller binds: retry there).
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# compare_rrd NAME START END: every known value of the agent's $A/NAME.rrd
+# between START and END must be in the central's $C/NAME.rrd, equal (no gap,
+# no duplicate: a shifted or doubled row differs). $A and $C are the
+# caller's folders of archives.
+compare_rrd() {
+	rrdtool fetch "$A/$1.rrd" AVERAGE -r 1 -s "$2" -e "$3" > "$T/a.fetch" || return 1
+	rrdtool fetch "$C/$1.rrd" AVERAGE -r 1 -s "$2" -e "$3" > "$T/c.fetch" || return 1
+	python3 "$top_srcdir/tests/integration/rrdcompare.py" "$1" "$T/a.fetch" "$T/c.fetch" "$3"
+}
+
 # jq-like checks with python3: pyjson FILE EXPR (EXPR sees `d`, the doc).
 pyjson() {
 	python3 -c 'import json,sys

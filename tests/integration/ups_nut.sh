@@ -65,9 +65,6 @@ for u in walk tlsups $DUMPS; do
 	bg "$DRV" -a "$u" $AS -F -i 1
 done > "$T/drivers.log" 2>&1
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 # Another test may take the port between free_port and upsd's bind: retry.
 UP=""
 for try in 1 2 3 4 5; do
