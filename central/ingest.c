@@ -300,6 +300,69 @@ static int ref_same_file(const struct sample_ref *a, const struct sample_ref *b)
 /* The check above. recovering: the host has a left-over intent of time
  * intent_t. Sets skip[i] for the duplicates. 0 (go on), 1 (a 400 is in
  * out), -1 (err filled: the store failed). */
+struct run_key {
+	const struct hr_sample *s;
+	unsigned step;
+	size_t idx;
+};
+
+/* Orders a batch's samples by file and step, keeping the document's order
+ * (time order, check_batch() saw to it) within a file. */
+static int run_cmp(const void *a, const void *b)
+{
+	const struct run_key *x = a, *y = b;
+	int c = strcmp(x->s->probe, y->s->probe);
+
+	if (c == 0)
+		c = strcmp(x->s->instance, y->s->instance);
+	if (c == 0)
+		c = (x->step > y->step) - (x->step < y->step);
+	if (c == 0)
+		c = (x->idx > y->idx) - (x->idx < y->idx);
+	return c;
+}
+
+/* Writes the samples of b not marked in skip, each file's run of samples
+ * with one update (rrdstore_write_run): a replayed or backfilled batch
+ * brings many intervals per file. 0, or -1 with err filled. */
+static int write_runs(struct rrdstore *st, const struct hr_batch *b, const unsigned char *skip,
+		      struct hr_err *err)
+{
+	struct run_key *keys = malloc((b->n + 1) * sizeof(*keys));
+	const struct hr_sample **run = malloc((b->n + 1) * sizeof(*run));
+	size_t i, j, k, n = 0;
+	int rc = 0;
+
+	if (keys == NULL || run == NULL) {
+		free(keys);
+		free(run);
+		return hr_err_set(err, "out of memory");
+	}
+	for (i = 0; i < b->n; i++) {
+		if (skip[i])
+			continue;
+		keys[n].s = &b->samples[i];
+		keys[n].step = b->samples[i].step ? b->samples[i].step : b->interval;
+		keys[n].idx = i;
+		n++;
+	}
+	qsort(keys, n, sizeof(*keys), run_cmp);
+	for (i = 0; i < n && rc == 0; i = j) {
+		for (j = i + 1; j < n; j++)
+			if (strcmp(keys[j].s->probe, keys[i].s->probe) != 0 ||
+			    strcmp(keys[j].s->instance, keys[i].s->instance) != 0 ||
+			    keys[j].step != keys[i].step)
+				break;
+		for (k = i; k < j; k++)
+			run[k - i] = keys[k].s;
+		if (rrdstore_write_run(st, run, j - i, keys[i].step, err) < 0)
+			rc = -1;
+	}
+	free(keys);
+	free(run);
+	return rc;
+}
+
 static int check_batch(struct rrdstore *st, const struct hr_batch *b, int recovering,
 		       time_t intent_t, unsigned char *skip, struct ingest_reply *out,
 		       struct hr_err *err)
@@ -429,17 +492,10 @@ static void store_batch(struct ingest *in, const struct hr_batch *b, time_t now,
 		tmax = it;
 	if (tmax > 0 && registry_intent_set(reg, b->host, b->seq, tmax, &err) < 0)
 		goto fail;
-	for (i = 0; i < b->n; i++) {
-		const struct hr_sample *s = &b->samples[i];
-		unsigned step = s->step ? s->step : b->interval;
-
-		if (skip[i])
-			continue;
-		/* 1 (at or before the last update) cannot happen after the
-		 * check: this host's lock is held since. */
-		if (rrdstore_write(slot->store, s, step, &err) < 0)
-			goto fail;
-	}
+	/* 1 (at or before the last update) cannot happen after the check:
+	 * this host's lock is held since. */
+	if (write_runs(slot->store, b, skip, &err) < 0)
+		goto fail;
 	if (registry_commit_ex(reg, b, now, &was_stale, &err) < 0)
 		goto fail;
 	if (was_stale)

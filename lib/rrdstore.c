@@ -304,8 +304,10 @@ struct rrdstore_backend {
 	/* f's archive again with the DS of argv added, data kept. */
 	int (*add_ds)(struct rrdstore *st, const struct rrdstore_file *f, int argc,
 		      const char **argv, struct hr_err *err);
-	/* f->line into f's archive. */
-	int (*update)(struct rrdstore *st, const struct rrdstore_file *f, struct hr_err *err);
+	/* argc update lines ("T:V:V...", in f's DS order, times increasing)
+	 * into f's archive, in one call. */
+	int (*update)(struct rrdstore *st, const struct rrdstore_file *f, int argc,
+		      const char **lines, struct hr_err *err);
 };
 
 static void rrdstore_names_free(char **names, unsigned long cnt)
@@ -424,14 +426,12 @@ static int rrdstore_file_add_ds(struct rrdstore *st, const struct rrdstore_file 
 
 /* The template names the DS anyway, so that a file changed behind our back
  * fails the update instead of taking values into the wrong DS. */
-static int rrdstore_file_update(struct rrdstore *st, const struct rrdstore_file *f,
-				struct hr_err *err)
+static int rrdstore_file_update(struct rrdstore *st, const struct rrdstore_file *f, int argc,
+				const char **lines, struct hr_err *err)
 {
-	const char *argv[1] = { f->line };
-
 	(void)st;
 	rrd_clear_error();
-	if (rrd_updatex_r(f->path, f->tmpl, 0, 1, argv) != 0) {
+	if (rrd_updatex_r(f->path, f->tmpl, 0, argc, lines) != 0) {
 		hr_err_set(err, "rrdstore: %s: cannot update: %s", f->path, rrd_get_error());
 		rrd_clear_error();
 		return -1;
@@ -631,13 +631,21 @@ static int rrdstore_cached_add_ds(struct rrdstore *st, const struct rrdstore_fil
 /* rrdcached's UPDATE takes no template: the values are in the file's DS
  * order, which f->line is. The daemon itself refuses a time at or before
  * the last one it holds. */
-static int rrdstore_cached_update(struct rrdstore *st, const struct rrdstore_file *f,
-				  struct hr_err *err)
+static int rrdstore_cached_update(struct rrdstore *st, const struct rrdstore_file *f, int argc,
+				  const char **lines, struct hr_err *err)
 {
-	const char *argv[3] = { "UPDATE", f->path, f->line };
+	const char **argv = malloc(((size_t)argc + 2) * sizeof(*argv));
 	struct hr_err e;
+	int rc;
 
-	if (rrdcached_cmd(st->cached, 3, argv, NULL, NULL, &e) < 0)
+	if (argv == NULL)
+		return hr_err_set(err, "rrdstore: out of memory");
+	argv[0] = "UPDATE";
+	argv[1] = f->path;
+	memcpy(argv + 2, lines, (size_t)argc * sizeof(*argv));
+	rc = rrdcached_cmd(st->cached, argc + 2, argv, NULL, NULL, &e);
+	free(argv);
+	if (rc < 0)
 		return hr_err_set(err, "rrdstore: %s: cannot update through rrdcached: %s",
 				  f->path, e.msg);
 	return 0;
@@ -1068,14 +1076,42 @@ static int rrdstore_check(const struct hr_sample *s, unsigned step, size_t *nval
 	return 0;
 }
 
+/* The update line of s into dst (f->linecap bytes): its time, then its
+ * values in the file's DS order, "U" for a DS the sample lacks or a value
+ * that is not finite. */
+static void rrdstore_format(const struct rrdstore_file *f, const struct hr_sample *s,
+			    size_t nvalues, char *dst)
+{
+	size_t i, j, len;
+	int n;
+
+	n = snprintf(dst, f->linecap, "%lld", (long long)s->t);
+	len = (size_t)n;
+	for (i = 0; i < f->nds; i++) {
+		const struct hr_value *v = NULL;
+
+		if (i < nvalues && strcmp(s->values[i].name, f->ds[i]) == 0)
+			v = &s->values[i]; /* the usual case: same order */
+		for (j = 0; v == NULL && j < nvalues; j++)
+			if (strcmp(s->values[j].name, f->ds[i]) == 0)
+				v = &s->values[j];
+		if (v != NULL && isfinite(v->v))
+			n = snprintf(dst + len, f->linecap - len, ":%.17g", v->v);
+		else
+			n = snprintf(dst + len, f->linecap - len, ":U");
+		len += (size_t)n;
+	}
+}
+
 int rrdstore_write(struct rrdstore *st, const struct hr_sample *s, unsigned step,
 		   struct hr_err *err)
 {
 	struct rrdstore_file *f;
 	const char *add[HR_SAMPLE_VALUES];
 	struct hr_err adderr = { { 0 } };
-	size_t i, j, nvalues = 0, nadd = 0, len;
-	int n, addfail = 0;
+	const char *line;
+	size_t i, j, nvalues = 0, nadd = 0;
+	int addfail = 0;
 
 	if (rrdstore_check(s, step, &nvalues, err) < 0)
 		return -1;
@@ -1112,24 +1148,9 @@ int rrdstore_write(struct rrdstore *st, const struct hr_sample *s, unsigned step
 		}
 	}
 
-	/* Values in the file's DS order, "U" for a DS the sample lacks. */
-	n = snprintf(f->line, f->linecap, "%lld", (long long)s->t);
-	len = (size_t)n;
-	for (i = 0; i < f->nds; i++) {
-		const struct hr_value *v = NULL;
-
-		if (i < nvalues && strcmp(s->values[i].name, f->ds[i]) == 0)
-			v = &s->values[i]; /* the usual case: same order */
-		for (j = 0; v == NULL && j < nvalues; j++)
-			if (strcmp(s->values[j].name, f->ds[i]) == 0)
-				v = &s->values[j];
-		if (v != NULL && isfinite(v->v))
-			n = snprintf(f->line + len, f->linecap - len, ":%.17g", v->v);
-		else
-			n = snprintf(f->line + len, f->linecap - len, ":U");
-		len += (size_t)n;
-	}
-	if (st->be->update(st, f, err) < 0) {
+	rrdstore_format(f, s, nvalues, f->line);
+	line = f->line;
+	if (st->be->update(st, f, 1, &line, err) < 0) {
 		rrdstore_evict(st, f);
 		return -1;
 	}
@@ -1139,6 +1160,86 @@ int rrdstore_write(struct rrdstore *st, const struct hr_sample *s, unsigned step
 		return -1;
 	}
 	return 0;
+}
+
+/* Can s go into f by a plain update: values, every one with a DS, a time
+ * after the last? */
+static int rrdstore_fits(const struct rrdstore_file *f, const struct hr_sample *s,
+			 unsigned step, size_t *nvalues, struct hr_err *err)
+{
+	size_t i;
+
+	if (rrdstore_check(s, step, nvalues, err) < 0 || *nvalues == 0 || s->t <= f->last)
+		return 0;
+	for (i = 0; i < *nvalues; i++)
+		if (!rrdstore_has_ds(f, s->values[i].name))
+			return 0;
+	return 1;
+}
+
+int rrdstore_write_run(struct rrdstore *st, const struct hr_sample *const *s, size_t n,
+		       unsigned step, struct hr_err *err)
+{
+	const char **lines = NULL;
+	char *buf = NULL;
+	size_t i = 0, j, k, nvalues;
+	int rc = 0, r;
+
+	while (i < n) {
+		struct rrdstore_file *f;
+
+		/* The first sample the way every sample goes: it creates the
+		 * file, adds values, learns what the file holds. */
+		r = rrdstore_write(st, s[i], step, err);
+		if (r < 0)
+			goto fail;
+		if (r == 1)
+			rc = 1;
+		i++;
+		if (i == n || rrdstore_lookup(st, s[i - 1], &f, err) < 0 || f == NULL)
+			continue;
+		/* Then as many as fit, in one update. */
+		for (j = i; j < n; j++) {
+			struct hr_err e;
+
+			if (strcmp(s[j]->probe, f->probe) != 0 ||
+			    strcmp(s[j]->instance, f->instance) != 0)
+				break;
+			if (!rrdstore_fits(f, s[j], step, &nvalues, &e) ||
+			    (j > i && s[j]->t <= s[j - 1]->t))
+				break;
+		}
+		if (j - i < 2)
+			continue; /* nothing gained: the loop writes it alone */
+		free(lines);
+		free(buf);
+		lines = malloc((j - i) * sizeof(*lines));
+		buf = malloc((j - i) * f->linecap);
+		if (lines == NULL || buf == NULL) {
+			hr_err_set(err, "rrdstore: out of memory");
+			goto fail;
+		}
+		for (k = i; k < j; k++) {
+			char *dst = buf + (k - i) * f->linecap;
+
+			nvalues = s[k]->nvalues < HR_SAMPLE_VALUES ? s[k]->nvalues : HR_SAMPLE_VALUES;
+			rrdstore_format(f, s[k], nvalues, dst);
+			lines[k - i] = dst;
+		}
+		if (st->be->update(st, f, (int)(j - i), lines, err) < 0) {
+			rrdstore_evict(st, f);
+			goto fail;
+		}
+		f->last = s[j - 1]->t;
+		i = j;
+	}
+	free(lines);
+	free(buf);
+	return rc;
+fail:
+	free(lines);
+	free(buf);
+	return -1;
 }
 
 int rrdstore_last(struct rrdstore *st, const struct hr_sample *s, time_t *last,

@@ -851,6 +851,61 @@ static void test_bad_input(void)
 	rm_rf(dir);
 }
 
+/* A run of samples goes in as one update and reads back exactly as
+ * sample-by-sample writes would: the first creates the file, a value that
+ * appears mid-run adds its DS (and splits the run), an old sample is
+ * skipped (1) without stopping the others, and a missing value is U. (The
+ * missing value comes after the new DS: librrd's create from a source
+ * fills unknown rows from coarser archives.) */
+static void test_write_run(void)
+{
+	const char *dir = tmpdir_new("rrd");
+	struct rrdstore *st = store_at(dir);
+	struct hr_sample s[12];
+	const struct hr_sample *p[12];
+	struct hr_err err = { { 0 } };
+	size_t i;
+
+	CU_ASSERT_FATAL(st != NULL);
+	for (i = 0; i < 12; i++) {
+		hr_sample_init(&s[i], "load", "");
+		s[i].t = T0 + 10 * (time_t)(i + 1);
+		hr_sample_set(&s[i], "load1", 0.5 * (double)i);
+		if (i != 9)
+			hr_sample_set(&s[i], "load5", 100.0 + (double)i);
+		if (i >= 7)
+			hr_sample_set(&s[i], "ncpu", 4);
+		p[i] = &s[i];
+	}
+	CU_ASSERT_EQUAL(rrdstore_write_run(st, p, 12, 10, &err), 0);
+	for (i = 0; i < 12; i++) {
+		CU_ASSERT_EQUAL(fetch(path_of(st, "load", ""), "AVERAGE", 10, s[i].t, "load1"),
+				0.5 * (double)i);
+		if (i == 9) {
+			CU_ASSERT(isnan(fetch(path_of(st, "load", ""), "AVERAGE", 10, s[i].t, "load5")));
+		} else {
+			CU_ASSERT_EQUAL(fetch(path_of(st, "load", ""), "AVERAGE", 10, s[i].t, "load5"),
+					100.0 + (double)i);
+		}
+		if (i >= 7) {
+			CU_ASSERT_EQUAL(fetch(path_of(st, "load", ""), "AVERAGE", 10, s[i].t, "ncpu"), 4);
+		}
+	}
+	/* Again with two new samples behind the old ones: the old are
+	 * skipped, the new written. */
+	s[0].t = T0 + 130;
+	s[1].t = T0 + 140;
+	hr_sample_set(&s[0], "load1", 42);
+	hr_sample_set(&s[1], "load1", 43);
+	p[10] = &s[0];
+	p[11] = &s[1];
+	CU_ASSERT_EQUAL(rrdstore_write_run(st, p + 8, 4, 10, &err), 1);
+	CU_ASSERT_EQUAL(fetch(path_of(st, "load", ""), "AVERAGE", 10, T0 + 130, "load1"), 42);
+	CU_ASSERT_EQUAL(fetch(path_of(st, "load", ""), "AVERAGE", 10, T0 + 140, "load1"), 43);
+	rrdstore_destroy(st);
+	rm_rf(dir);
+}
+
 static CU_TestInfo tests[] = {
 	{ "gauge values fetch back exactly", test_gauge_roundtrip },
 	{ "counter fetches back as a rate", test_counter_rate },
@@ -870,6 +925,7 @@ static CU_TestInfo tests[] = {
 	{ "crash leftovers", test_crash_leftovers },
 	{ "file removed behind our back", test_file_removed_behind_our_back },
 	{ "bad input", test_bad_input },
+	{ "a run of samples in one update", test_write_run },
 	CU_TEST_INFO_NULL,
 };
 
