@@ -631,19 +631,36 @@ static int rrdstore_cached_add_ds(struct rrdstore *st, const struct rrdstore_fil
 /* rrdcached's UPDATE takes no template: the values are in the file's DS
  * order, which f->line is. The daemon itself refuses a time at or before
  * the last one it holds. */
+/* rrdcached reads a command into a buffer of RRD_CMD_MAX (4096) bytes;
+ * a longer command never completes. Runs of updates are sent in commands
+ * that stay below it. */
+#define RRDSTORE_CACHED_CMD_MAX 4000
+
 static int rrdstore_cached_update(struct rrdstore *st, const struct rrdstore_file *f, int argc,
 				  const char **lines, struct hr_err *err)
 {
 	const char **argv = malloc(((size_t)argc + 2) * sizeof(*argv));
 	struct hr_err e;
-	int rc;
+	int i = 0, n, rc = 0;
+	size_t len;
 
 	if (argv == NULL)
 		return hr_err_set(err, "rrdstore: out of memory");
 	argv[0] = "UPDATE";
 	argv[1] = f->path;
-	memcpy(argv + 2, lines, (size_t)argc * sizeof(*argv));
-	rc = rrdcached_cmd(st->cached, argc + 2, argv, NULL, NULL, &e);
+	while (i < argc && rc == 0) {
+		len = strlen("UPDATE ") + strlen(f->path) + 1;
+		for (n = 0; i + n < argc; n++) {
+			size_t l = strlen(lines[i + n]) + 1;
+
+			if (n > 0 && len + l > RRDSTORE_CACHED_CMD_MAX)
+				break;
+			len += l;
+			argv[2 + n] = lines[i + n];
+		}
+		rc = rrdcached_cmd(st->cached, n + 2, argv, NULL, NULL, &e);
+		i += n;
+	}
 	free(argv);
 	if (rc < 0)
 		return hr_err_set(err, "rrdstore: %s: cannot update through rrdcached: %s",

@@ -337,11 +337,43 @@ static void test_restart(void)
 	rrdstore_destroy(st);
 }
 
+/* A long run of samples (a replayed hour) goes through in commands that
+ * fit rrdcached's buffer, every value in place. */
+static void test_long_run(void)
+{
+	static const char *const names[] = { "user", "nice", "system", "idle", "iowait",
+					      "irq", "softirq", "steal" };
+	struct hr_sample s[120];
+	const struct hr_sample *p[120];
+	struct rrdstore *st;
+	struct hr_err err;
+	char path[PATH_MAX * 2], dsn[256];
+	double v[8], got;
+	size_t i, k;
+
+	st = rrdstore_new_rrdcached(addr, "web4", &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+	for (i = 0; i < 120; i++) {
+		for (k = 0; k < 8; k++)
+			v[k] = 1234567.0625 * (double)(i + 1) + (double)k;
+		sample(&s[i], "cpu", "", T0 + 10 * (time_t)(i + 1), names, v, 8);
+		p[i] = &s[i];
+	}
+	if (rrdstore_write_run(st, p, 120, 10, &err) != 0)
+		fprintf(stderr, "  write_run: %s\n", err.msg);
+	CU_ASSERT_EQUAL(flush("web4/cpu.rrd"), 0);
+	snprintf(path, sizeof(path), "%s/web4/cpu.rrd", base);
+	CU_ASSERT_EQUAL(lastupdate(path, dsn, sizeof(dsn), "steal", &got), T0 + 1200);
+	CU_ASSERT_DOUBLE_EQUAL(got, 1234567.0625 * 120 + 7, 1e-6);
+	rrdstore_destroy(st);
+}
+
 static CU_TestInfo tests[] = {
 	{ "bad folders and addresses refused", test_refuses },
 	{ "write, last update, add a DS", test_write_and_add_ds },
 	{ "same archives as librrd files", test_same_layout },
 	{ "daemon down, then back", test_restart },
+	{ "a long run in commands that fit", test_long_run },
 	CU_TEST_INFO_NULL,
 };
 
