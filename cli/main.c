@@ -1,7 +1,9 @@
-/* main.c: headroom, the operator's command. For now one subcommand:
+/* main.c: headroom, the operator's command.
  * `headroom token new HOST` makes a random 32-byte token for HOST's agent
  * and prints it, with the line that the central's "hosts" takes: the
- * central keeps only the token's SHA-256. */
+ * central keeps only the token's SHA-256.
+ * `headroom backtest ...` replays a series through the analyzer's
+ * detectors (backtest.c). */
 #include "config.h"
 
 #include <errno.h>
@@ -12,15 +14,20 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include "backtest.h"
 #include "wire.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: headroom token new HOST\n"
+		"       headroom backtest --csv FILE --detector spike|forecast [--capacity N]\n"
+		"                         [--horizon DURATION]\n"
 		"\n"
 		"  token new HOST   print a new token for HOST's agent (line 1) and the\n"
-		"                   entry for \"hosts\" in central.json (line 2)\n");
+		"                   entry for \"hosts\" in central.json (line 2)\n"
+		"  backtest         replay a series through the analyzer, one JSON line\n"
+		"                   per alert event\n");
 }
 
 static void hex(char *dst, const unsigned char *src, size_t n)
@@ -79,6 +86,8 @@ int main(int argc, char **argv)
 		printf("headroom %s\n", PACKAGE_VERSION);
 		return 0;
 	}
+	if (argc >= 2 && strcmp(argv[1], "backtest") == 0)
+		return backtest_main(argc - 1, argv + 1);
 	if (argc == 4 && strcmp(argv[1], "token") == 0 && strcmp(argv[2], "new") == 0)
 		return token_new(argv[3]);
 	usage(stderr);
