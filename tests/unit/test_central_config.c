@@ -17,19 +17,6 @@ static int parse(const char *text, struct central_config *cfg, struct hr_errs *e
 	return central_config_parse(text, strlen(text), cfg, errs);
 }
 
-static int has_err(const struct hr_errs *errs, const char *line)
-{
-	size_t i;
-
-	for (i = 0; i < errs->count; i++)
-		if (strncmp(errs->items[i], line, strlen(line)) == 0)
-			return 1;
-	for (i = 0; i < errs->count; i++)
-		fprintf(stderr, "  have: %s\n", errs->items[i]);
-	fprintf(stderr, "  want: %s...\n", line);
-	return 0;
-}
-
 static void test_minimal_insecure(void)
 {
 	struct central_config cfg;
@@ -103,24 +90,24 @@ static void test_every_problem(void)
 	struct hr_errs errs;
 
 	CU_ASSERT_EQUAL(parse(text, &cfg, &errs), -1);
-	CU_ASSERT(has_err(&errs, "listen: \"nope\": expected HOST:PORT"));
-	CU_ASSERT(has_err(&errs, "bogus: unknown key"));
-	CU_ASSERT(has_err(&errs, "tls: missing"));
-	CU_ASSERT(has_err(&errs, "data_dir: must be an absolute path"));
-	CU_ASSERT(has_err(&errs, "max_body_bytes: "));
-	CU_ASSERT(has_err(&errs, "hosts.../etc: \"../etc\" is not a valid host name"));
-	CU_ASSERT(has_err(&errs, "hosts.web1.token_sha256: expected 64 hex digits"));
-	CU_ASSERT(has_err(&errs, "hosts.web2.token: unknown key"));
-	CU_ASSERT(has_err(&errs, "hosts.web2: missing \"token_sha256\""));
-	CU_ASSERT(has_err(&errs, "hosts.web3: expected an object"));
-	CU_ASSERT(has_err(&errs, "rrdcached: "));
-	CU_ASSERT(has_err(&errs, "rules: "));
-	CU_ASSERT(has_err(&errs, "pull[0].host: \"a/b\" is not a valid host name"));
-	CU_ASSERT(has_err(&errs, "pull[0].url: expected ssh://"));
-	CU_ASSERT(has_err(&errs, "pull[0]: missing \"key\""));
-	CU_ASSERT(has_err(&errs, "pull[0]: missing \"known_hosts\""));
-	CU_ASSERT(has_err(&errs, "pull[1]: expected an object"));
-	CU_ASSERT(has_err(&errs, "notify: expected an array"));
+	CU_ASSERT(errs_has(&errs, "listen: \"nope\": expected HOST:PORT", 1));
+	CU_ASSERT(errs_has(&errs, "bogus: unknown key", 1));
+	CU_ASSERT(errs_has(&errs, "tls: missing", 1));
+	CU_ASSERT(errs_has(&errs, "data_dir: must be an absolute path", 1));
+	CU_ASSERT(errs_has(&errs, "max_body_bytes: ", 1));
+	CU_ASSERT(errs_has(&errs, "hosts.../etc: \"../etc\" is not a valid host name", 1));
+	CU_ASSERT(errs_has(&errs, "hosts.web1.token_sha256: expected 64 hex digits", 1));
+	CU_ASSERT(errs_has(&errs, "hosts.web2.token: unknown key", 1));
+	CU_ASSERT(errs_has(&errs, "hosts.web2: missing \"token_sha256\"", 1));
+	CU_ASSERT(errs_has(&errs, "hosts.web3: expected an object", 1));
+	CU_ASSERT(errs_has(&errs, "rrdcached: ", 1));
+	CU_ASSERT(errs_has(&errs, "rules: ", 1));
+	CU_ASSERT(errs_has(&errs, "pull[0].host: \"a/b\" is not a valid host name", 1));
+	CU_ASSERT(errs_has(&errs, "pull[0].url: expected ssh://", 1));
+	CU_ASSERT(errs_has(&errs, "pull[0]: missing \"key\"", 1));
+	CU_ASSERT(errs_has(&errs, "pull[0]: missing \"known_hosts\"", 1));
+	CU_ASSERT(errs_has(&errs, "pull[1]: expected an object", 1));
+	CU_ASSERT(errs_has(&errs, "notify: expected an array", 1));
 	CU_ASSERT(errs.count >= 18);
 	CU_ASSERT_PTR_NULL(cfg.doc);
 	hr_errs_free(&errs);
@@ -133,20 +120,20 @@ static void test_tls_problems(void)
 
 	CU_ASSERT_EQUAL(parse("{\"tls\": {\"cert\": \"/nonexistent/c.pem\", \"ca\": \"x\"}}",
 			      &cfg, &errs), -1);
-	CU_ASSERT(has_err(&errs, "tls.ca: unknown key"));
-	CU_ASSERT(has_err(&errs, "tls: missing \"key\""));
-	CU_ASSERT(has_err(&errs, "tls.cert: cannot read /nonexistent/c.pem"));
+	CU_ASSERT(errs_has(&errs, "tls.ca: unknown key", 1));
+	CU_ASSERT(errs_has(&errs, "tls: missing \"key\"", 1));
+	CU_ASSERT(errs_has(&errs, "tls.cert: cannot read /nonexistent/c.pem", 1));
 	hr_errs_free(&errs);
 	CU_ASSERT_EQUAL(parse("{\"insecure_http\": \"yes\", \"hosts\": [], \"tls\": 1}", &cfg, &errs), -1);
-	CU_ASSERT(has_err(&errs, "insecure_http: "));
-	CU_ASSERT(has_err(&errs, "hosts: expected an object"));
-	CU_ASSERT(has_err(&errs, "tls: expected an object"));
+	CU_ASSERT(errs_has(&errs, "insecure_http: ", 1));
+	CU_ASSERT(errs_has(&errs, "hosts: expected an object", 1));
+	CU_ASSERT(errs_has(&errs, "tls: expected an object", 1));
 	hr_errs_free(&errs);
 	CU_ASSERT_EQUAL(parse("{\"insecure_http\": true, \"hosts\": {}", &cfg, &errs), -1);
-	CU_ASSERT(has_err(&errs, "(top): not valid JSON"));
+	CU_ASSERT(errs_has(&errs, "(top): not valid JSON", 1));
 	hr_errs_free(&errs);
 	CU_ASSERT_EQUAL(parse("[1]", &cfg, &errs), -1);
-	CU_ASSERT(has_err(&errs, "(top): expected a JSON object"));
+	CU_ASSERT(errs_has(&errs, "(top): expected a JSON object", 1));
 	hr_errs_free(&errs);
 }
 

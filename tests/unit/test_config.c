@@ -14,19 +14,6 @@ static int parse(const char *text, struct agent_config *cfg, struct hr_errs *err
 	return agent_config_parse(text, strlen(text), cfg, errs);
 }
 
-static int has_err(const struct hr_errs *errs, const char *line)
-{
-	size_t i;
-
-	for (i = 0; i < errs->count; i++)
-		if (strcmp(errs->items[i], line) == 0)
-			return 1;
-	for (i = 0; i < errs->count; i++)
-		fprintf(stderr, "  have: %s\n", errs->items[i]);
-	fprintf(stderr, "  want: %s\n", line);
-	return 0;
-}
-
 static void test_defaults(void)
 {
 	struct agent_config cfg;
@@ -92,19 +79,19 @@ static void test_every_problem(void)
 	struct hr_errs errs;
 
 	CU_ASSERT_EQUAL(parse(text, &cfg, &errs), -1);
-	CU_ASSERT(has_err(&errs, "frobnicate: unknown key"));
-	CU_ASSERT(has_err(&errs, "host: \"../etc\" is not a valid host name (letters, digits, '-', '.'; at most 253)"));
-	CU_ASSERT(has_err(&errs, "interval: expected a duration: seconds or a string like \"90s\", \"15m\", \"26h\", \"7d\""));
-	CU_ASSERT(has_err(&errs, "data_dir: must be an absolute path"));
-	CU_ASSERT(has_err(&errs, "central[0].url: expected an http:// or https:// URL"));
-	CU_ASSERT(has_err(&errs, "central[0]: missing \"token\""));
-	CU_ASSERT(has_err(&errs, "central[1]: expected an object"));
-	CU_ASSERT(has_err(&errs, "central[2]: \"cert\" and \"key\" go together"));
-	CU_ASSERT(has_err(&errs, "central[2].cert: cannot read /nonexistent.pem"));
-	CU_ASSERT(has_err(&errs, "spool_max_bytes: 5 is out of range (1048576 to 1e+15)"));
-	CU_ASSERT(has_err(&errs, "probes.nosuch: unknown probe"));
-	CU_ASSERT(has_err(&errs, "probes.fs.interval: duration 0s is out of range (1s to 86400s)"));
-	CU_ASSERT(has_err(&errs, "probes.md: expected false, true or an object"));
+	CU_ASSERT(errs_has(&errs, "frobnicate: unknown key", 0));
+	CU_ASSERT(errs_has(&errs, "host: \"../etc\" is not a valid host name (letters, digits, '-', '.'; at most 253)", 0));
+	CU_ASSERT(errs_has(&errs, "interval: expected a duration: seconds or a string like \"90s\", \"15m\", \"26h\", \"7d\"", 0));
+	CU_ASSERT(errs_has(&errs, "data_dir: must be an absolute path", 0));
+	CU_ASSERT(errs_has(&errs, "central[0].url: expected an http:// or https:// URL", 0));
+	CU_ASSERT(errs_has(&errs, "central[0]: missing \"token\"", 0));
+	CU_ASSERT(errs_has(&errs, "central[1]: expected an object", 0));
+	CU_ASSERT(errs_has(&errs, "central[2]: \"cert\" and \"key\" go together", 0));
+	CU_ASSERT(errs_has(&errs, "central[2].cert: cannot read /nonexistent.pem", 0));
+	CU_ASSERT(errs_has(&errs, "spool_max_bytes: 5 is out of range (1048576 to 1e+15)", 0));
+	CU_ASSERT(errs_has(&errs, "probes.nosuch: unknown probe", 0));
+	CU_ASSERT(errs_has(&errs, "probes.fs.interval: duration 0s is out of range (1s to 86400s)", 0));
+	CU_ASSERT(errs_has(&errs, "probes.md: expected false, true or an object", 0));
 	CU_ASSERT_EQUAL(errs.count, 13);
 	CU_ASSERT_PTR_NULL(cfg.doc); /* freed on failure */
 	hr_errs_free(&errs);
@@ -120,7 +107,7 @@ static void test_bad_json(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(errs.items[0], "not valid JSON (near line 2"));
 	hr_errs_free(&errs);
 	CU_ASSERT_EQUAL(parse("[1, 2]", &cfg, &errs), -1);
-	CU_ASSERT(has_err(&errs, "(top): expected a JSON object"));
+	CU_ASSERT(errs_has(&errs, "(top): expected a JSON object", 0));
 	hr_errs_free(&errs);
 	CU_ASSERT_EQUAL(parse("", &cfg, &errs), -1);
 	hr_errs_free(&errs);

@@ -153,19 +153,6 @@ static int parse(const char *text, struct central_config *cfg, struct hr_errs *e
 	return central_config_parse(text, strlen(text), cfg, errs);
 }
 
-static int has_err(const struct hr_errs *errs, const char *line)
-{
-	size_t i;
-
-	for (i = 0; i < errs->count; i++)
-		if (strncmp(errs->items[i], line, strlen(line)) == 0)
-			return 1;
-	for (i = 0; i < errs->count; i++)
-		fprintf(stderr, "  have: %s\n", errs->items[i]);
-	fprintf(stderr, "  want: %s...\n", line);
-	return 0;
-}
-
 static void test_config(void)
 {
 	const char *dir = tmpdir_new("pullcfg");
@@ -218,22 +205,22 @@ static void test_config(void)
 		 " {\"url\": \"ssh://m@db2\"}, \"x\"]}",
 		 dir, dir, dir, dir, dir, dir, dir);
 	CU_ASSERT_EQUAL(parse(text, &cfg, &errs), -1);
-	CU_ASSERT(has_err(&errs, "pull[0].host: \"web1\" is also in \"hosts\""));
-	CU_ASSERT(has_err(&errs, "pull[1].url: bad port (1-65535) (\"ssh://m@db1:99999\")"));
-	CU_ASSERT(has_err(&errs, "pull[1].key: cannot read "));
-	CU_ASSERT(has_err(&errs, "pull[1].known_hosts: "));
-	CU_ASSERT(has_err(&errs, "pull[1].command: expected at least one string"));
-	CU_ASSERT(has_err(&errs, "pull[1].interval: duration 0s is out of range"));
-	CU_ASSERT(has_err(&errs, "pull[1].timeout: expected a duration"));
-	CU_ASSERT(has_err(&errs, "pull[2].command[1]: expected a non-empty string"));
-	CU_ASSERT(has_err(&errs, "pull[2].timeout: 11s is longer than the interval (10s)"));
-	CU_ASSERT(has_err(&errs, "pull[2].user: unknown key"));
-	CU_ASSERT(has_err(&errs, "pull[3].host: \"db2\" is pulled by an earlier entry already"));
-	CU_ASSERT(has_err(&errs, "pull[3].command: expected an array of strings or a string"));
-	CU_ASSERT(has_err(&errs, "pull[4]: missing \"host\""));
-	CU_ASSERT(has_err(&errs, "pull[4]: missing \"key\""));
-	CU_ASSERT(has_err(&errs, "pull[4]: missing \"known_hosts\""));
-	CU_ASSERT(has_err(&errs, "pull[5]: expected an object"));
+	CU_ASSERT(errs_has(&errs, "pull[0].host: \"web1\" is also in \"hosts\"", 1));
+	CU_ASSERT(errs_has(&errs, "pull[1].url: bad port (1-65535) (\"ssh://m@db1:99999\")", 1));
+	CU_ASSERT(errs_has(&errs, "pull[1].key: cannot read ", 1));
+	CU_ASSERT(errs_has(&errs, "pull[1].known_hosts: ", 1));
+	CU_ASSERT(errs_has(&errs, "pull[1].command: expected at least one string", 1));
+	CU_ASSERT(errs_has(&errs, "pull[1].interval: duration 0s is out of range", 1));
+	CU_ASSERT(errs_has(&errs, "pull[1].timeout: expected a duration", 1));
+	CU_ASSERT(errs_has(&errs, "pull[2].command[1]: expected a non-empty string", 1));
+	CU_ASSERT(errs_has(&errs, "pull[2].timeout: 11s is longer than the interval (10s)", 1));
+	CU_ASSERT(errs_has(&errs, "pull[2].user: unknown key", 1));
+	CU_ASSERT(errs_has(&errs, "pull[3].host: \"db2\" is pulled by an earlier entry already", 1));
+	CU_ASSERT(errs_has(&errs, "pull[3].command: expected an array of strings or a string", 1));
+	CU_ASSERT(errs_has(&errs, "pull[4]: missing \"host\"", 1));
+	CU_ASSERT(errs_has(&errs, "pull[4]: missing \"key\"", 1));
+	CU_ASSERT(errs_has(&errs, "pull[4]: missing \"known_hosts\"", 1));
+	CU_ASSERT(errs_has(&errs, "pull[5]: expected an object", 1));
 	hr_errs_free(&errs);
 	rm_rf(dir);
 }

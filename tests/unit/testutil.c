@@ -215,3 +215,16 @@ int run_suite(const char *name, CU_TestInfo *tests)
 	CU_cleanup_registry();
 	return failed == 0 ? 0 : 1;
 }
+
+int errs_has(const struct hr_errs *errs, const char *want, int prefix)
+{
+	size_t i, n = strlen(want);
+
+	for (i = 0; i < errs->count; i++)
+		if (prefix ? strncmp(errs->items[i], want, n) == 0 : strcmp(errs->items[i], want) == 0)
+			return 1;
+	for (i = 0; i < errs->count; i++)
+		fprintf(stderr, "  have: %s\n", errs->items[i]);
+	fprintf(stderr, "  want: %s%s\n", want, prefix ? "..." : "");
+	return 0;
+}

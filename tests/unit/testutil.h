@@ -40,6 +40,10 @@ int probe_log_lines(const struct probe *p, const char *root, const char *cfg_jso
 int probe_setup_refuses(const struct probe *p, const char *path, const char *cfg_json,
 			const char *want);
 
+/* 1 when one of errs' problems is want (prefix: starts with want);
+ * otherwise prints what errs holds and what was wanted, and returns 0. */
+int errs_has(const struct hr_errs *errs, const char *want, int prefix);
+
 /* A value of a sample, or NAN when the sample lacks it (or s is NULL). */
 double sval(const struct hr_sample *s, const char *name);
 
