@@ -307,6 +307,11 @@ static int ack(struct pusher *p, struct central *c, uint64_t seq)
 	rc = spool_ack(p->sp, c->idx, seq, &err);
 	if (rc == 0 && seq > c->acked)
 		c->acked = seq;
+	/* An answer that moves the cursor (stored, or a record skipped) means
+	 * the central is reachable: the backoff starts over. Under the same
+	 * lock as the cursor, so that no reader sees one without the other. */
+	if (rc == 0)
+		c->failures = 0;
 	update_stats(p);
 	pthread_mutex_unlock(&p->lock);
 	if (rc < 0)
@@ -364,9 +369,6 @@ static void finish(struct pusher *p, struct central *c, CURLcode rc)
 			     strlen(c->body), (double)us / 1000.0);
 		if (p->stats != NULL)
 			atomic_store(&p->stats->push_latency_us, (unsigned long long)us);
-		pthread_mutex_lock(&p->lock);
-		c->failures = 0;
-		pthread_mutex_unlock(&p->lock);
 		c->next_try = 0;
 		hr_complain_clear(&c->fail_c, "push %s: delivering again", c->url);
 		hr_complain_clear(&c->auth_c, "push %s: the token is accepted again", c->url);
