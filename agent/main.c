@@ -173,7 +173,8 @@ static struct running *running_new(const struct opts *o, struct agent *ag, int f
 				   struct hr_errs *errs)
 {
 	struct running *r = calloc(1, sizeof(*r));
-	struct hr_err err;
+	char journal[PATH_MAX];
+	struct hr_err err, note;
 
 	if (r == NULL) {
 		hr_errs_add(errs, "", "out of memory");
@@ -196,6 +197,19 @@ static struct running *running_new(const struct opts *o, struct agent *ag, int f
 			hr_errs_add(errs, "data_dir", "%s", err.msg);
 			goto fail;
 		}
+		/* Outside DATA/rrd, which holds archives only; an update the
+		 * last run was killed in is rolled back here. */
+		if (snprintf(journal, sizeof(journal), "%s/journal/rrd.undo", r->cfg.data_dir) >=
+		    (int)sizeof(journal)) {
+			hr_errs_add(errs, "data_dir", "path too long");
+			goto fail;
+		}
+		if (rrdstore_set_journal(r->store, journal, &note, &err) < 0) {
+			hr_errs_add(errs, "data_dir", "%s", err.msg);
+			goto fail;
+		}
+		if (note.msg[0] != '\0')
+			hr_log_warnx("%s", note.msg);
 	}
 	r->sched = scheduler_new(&r->cfg, &r->env, o->only, errs);
 	if (r->sched == NULL)

@@ -22,6 +22,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "crc32c.h"
 #include "log.h"
 #include "spool.h"
 #include "util.h"
@@ -78,32 +79,11 @@ struct spool {
 
 /* --- record format ------------------------------------------------------ */
 
-static uint32_t crc_table[256];
-static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
-
-static void crc_init(void)
-{
-	uint32_t i, j, c;
-
-	/* 0x82f63b78: the Castagnoli polynomial, bit-reflected (RFC 3720
-	 * appendix B.4). */
-	for (i = 0; i < 256; i++) {
-		c = i;
-		for (j = 0; j < 8; j++)
-			c = (c & 1) ? (c >> 1) ^ 0x82f63b78u : c >> 1;
-		crc_table[i] = c;
-	}
-}
-
+/* The sum is lib/crc32c.c, shared with the undo journal of lib/rrdstore.c;
+ * spool_crc32c is the spool's name for it (tests, fuzzing). */
 uint32_t spool_crc32c(uint32_t crc, const void *data, size_t len)
 {
-	const uint8_t *p = data;
-	uint32_t c = ~crc;
-
-	pthread_once(&crc_once, crc_init);
-	while (len-- > 0)
-		c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
-	return ~c;
+	return hr_crc32c(crc, data, len);
 }
 
 static void put_le32(uint8_t *p, uint32_t v)

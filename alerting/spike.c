@@ -1,8 +1,11 @@
 /* spike.c: see spike.h. The per-sample cost is a binary search and a short
  * memmove in two rolling windows (sorted copies), a k-th element search for
- * their MADs, medians of at most 21 seasonal values, and three sums over a
- * 128-bin histogram; nothing grows with the length of the series (about
- * 1.5 us a sample, 22 KB of state at a 5-minute step). */
+ * their MADs, the daily median of at most 21 seasonal values (one new
+ * sorted column of 7 merged with the two kept from the previous slot, not
+ * a sort of 21), the weekly one of at most 6, and three sums over a
+ * 128-bin histogram; ring look-ups are offsets, not divisions. Nothing
+ * grows with the length of the series (about 0.8 us a sample, 22 KB of
+ * state at a 5-minute step). */
 #include "config.h"
 
 #include <float.h>
@@ -48,6 +51,8 @@ struct spike {
 
 	int have_last;
 	int64_t last_k;   /* grid slot of the last sample */
+	uint32_t last_idx; /* its place in the ring: last_k mod ring_len,
+			    * derived, so that a look-up needs no division */
 	uint64_t seen;    /* samples taken since the start */
 
 	float *ring;      /* ring_len slots by k mod ring_len; NAN: no sample */
@@ -77,6 +82,15 @@ struct spike {
 	int in_episode, has_alert;
 	int64_t last_alert_k;
 	uint64_t normal_run;
+
+	/* The daily baseline at slot k reads three columns, the values at
+	 * c - b*day for c in k-1..k+1 and b in 1..season_days; the next slot
+	 * reuses two of them. Kept sorted, by c mod 3, for the slot col_k;
+	 * derived (never saved), and dropped on any gap. */
+	double col[3][8];
+	int col_n[3];
+	int64_t col_k;
+	int col_ok;
 };
 
 void spike_params_default(struct spike_params *p)
@@ -218,9 +232,12 @@ static void roll_push(struct rollwin *w, double v)
 		memmove(w->sorted + i, w->sorted + i + 1, (w->n - i - 1) * sizeof(double));
 		w->n--;
 		w->fifo[w->head] = v;
-		w->head = (w->head + 1) % w->cap;
+		if (++w->head == w->cap)
+			w->head = 0;
 	} else {
-		w->fifo[(w->head + w->n) % w->cap] = v;
+		uint32_t at = w->head + w->n;
+
+		w->fifo[at >= w->cap ? at - w->cap : at] = v;
 	}
 	i = lower_bound(w->sorted, w->n, v);
 	memmove(w->sorted + i + 1, w->sorted + i, (w->n - i) * sizeof(double));
@@ -354,6 +371,15 @@ static double median_of(double *a, int n)
 	return (a[(n - 1) / 2] + a[n / 2]) / 2;
 }
 
+/* The ring slot of at, which must be within ring_len slots before
+ * last_k (the callers check that): an offset from last_idx. */
+static float ring_at(const struct spike *s, int64_t at)
+{
+	uint32_t d = (uint32_t)(s->last_k - at);
+
+	return s->ring[s->last_idx >= d ? s->last_idx - d : s->last_idx + s->ring_len - d];
+}
+
 /* Median and MAD of the values at slot k - b*period + j for b in 1..back
  * and j in -1..1 (a neighbouring slot absorbs a little jitter). 0 when
  * fewer than need of them are known. */
@@ -372,7 +398,7 @@ static int season_stats(const struct spike *s, int64_t k, uint32_t period, uint3
 
 			if (at < 0 || s->last_k - at >= (int64_t)s->ring_len || at > s->last_k)
 				continue;
-			x = s->ring[(uint64_t)at % s->ring_len];
+			x = ring_at(s, at);
 			if (!isnan(x))
 				v[n++] = x;
 		}
@@ -380,6 +406,90 @@ static int season_stats(const struct spike *s, int64_t k, uint32_t period, uint3
 		return 0;
 	*med = median_of(v, n);
 	/* v is sorted now: its MAD as in the rolling window. */
+	split = lower_bound(v, (uint32_t)n, *med);
+	*mad = (kth_distance(v, (uint32_t)n, split, *med, (uint32_t)(n - 1) / 2) +
+		kth_distance(v, (uint32_t)n, split, *med, (uint32_t)n / 2)) / 2;
+	return 1;
+}
+
+/* The values at slot c - b*period for b in 1..back (at most 7), those that
+ * season_stats would read, sorted into v (an insertion sort: at most 7). */
+static int season_column(const struct spike *s, int64_t c, uint32_t period, uint32_t back,
+			 double *v)
+{
+	uint32_t b;
+	int n = 0, j;
+
+	for (b = 1; b <= back; b++) {
+		int64_t at = c - (int64_t)b * period;
+		float x;
+
+		if (at < 0 || s->last_k - at >= (int64_t)s->ring_len || at > s->last_k)
+			continue;
+		x = ring_at(s, at);
+		if (isnan(x))
+			continue;
+		for (j = n; j > 0 && v[j - 1] > (double)x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+		n++;
+	}
+	return n;
+}
+
+static int col_slot(int64_t c)
+{
+	return (int)(((c % 3) + 3) % 3);
+}
+
+/* Merges sorted a and b, each ended by an infinity, into the n values of
+ * out; returns n. */
+static int merge2(const double *a, const double *b, int n, double *out)
+{
+	int m, ia = 0, ib = 0;
+
+	for (m = 0; m < n; m++) {
+		double x = a[ia], y = b[ib];
+		int take = y < x;
+
+		out[m] = take ? y : x;
+		ib += take;
+		ia += !take;
+	}
+	return n;
+}
+
+/* season_stats for the daily season, the same result from three sorted
+ * columns merged: one column is new at each slot (7 values sorted), the
+ * other two are the previous slot's. The columns stay valid from one slot
+ * to the next because the only ring slot written in between is the newest
+ * one, at least a day after any of them (day_slots >= 3). */
+static int season_day_stats(struct spike *s, int64_t k, double *med, double *mad)
+{
+	double v[3 * 7], t[2 * 7 + 1];
+	int n, c, m;
+	uint32_t split;
+
+	if (!(s->col_ok && s->have_last && k == s->col_k + 1 && k == s->last_k + 1 &&
+	      s->day_slots >= 3)) {
+		for (c = -1; c <= 0; c++)
+			s->col_n[col_slot(k + c)] = season_column(s, k + c, s->day_slots,
+								  s->season_days,
+								  s->col[col_slot(k + c)]);
+	}
+	m = col_slot(k + 1);
+	s->col_n[m] = season_column(s, k + 1, s->day_slots, s->season_days, s->col[m]);
+	s->col_k = k;
+	s->col_ok = 1;
+	/* Merge the three sorted columns, two at a time, each ended by an
+	 * infinity (the ring holds finite floats) so that the loop has no
+	 * bounds to check and no branch to mispredict. */
+	s->col[0][s->col_n[0]] = s->col[1][s->col_n[1]] = s->col[2][s->col_n[2]] = INFINITY;
+	t[merge2(s->col[0], s->col[1], s->col_n[0] + s->col_n[1], t)] = INFINITY;
+	n = merge2(t, s->col[2], s->col_n[0] + s->col_n[1] + s->col_n[2], v);
+	if (n < DAY_MIN)
+		return 0;
+	*med = (v[(n - 1) / 2] + v[n / 2]) / 2;
 	split = lower_bound(v, (uint32_t)n, *med);
 	*mad = (kth_distance(v, (uint32_t)n, split, *med, (uint32_t)(n - 1) / 2) +
 		kth_distance(v, (uint32_t)n, split, *med, (uint32_t)n / 2)) / 2;
@@ -521,8 +631,7 @@ int spike_update(struct spike *s, double t, double v, struct spike_event *ev)
 		fl = 1e-300;
 
 	a = 0;
-	have_day = s->season_days > 0 &&
-		   season_stats(s, k, s->day_slots, s->season_days, DAY_MIN, &med_d, &mad_d);
+	have_day = s->season_days > 0 && season_day_stats(s, k, &med_d, &mad_d);
 	if (have_day != s->day_mode) {
 		/* Scores of the other kind say nothing about these. */
 		memset(s->hist, 0, sizeof(s->hist));
@@ -638,7 +747,8 @@ int spike_update(struct spike *s, double t, double v, struct spike_event *ev)
 	roll_push(&s->raw, v);
 	/* The history is kept in floats: plenty for a baseline, half the
 	 * memory. Beyond their range a value is clamped. */
-	s->ring[(uint64_t)k % s->ring_len] = (float)fmax(-FLT_MAX, fmin(FLT_MAX, v));
+	s->last_idx = (uint32_t)((uint64_t)k % s->ring_len);
+	s->ring[s->last_idx] = (float)fmax(-FLT_MAX, fmin(FLT_MAX, v));
 	if (s->have_v && v != s->last_v) {
 		double d = fabs(v - s->last_v);
 
@@ -930,6 +1040,7 @@ static int get_state(struct rbuf *r, struct spike *s, struct hr_err *err)
 	s->last_k = (int64_t)get_u64(r);
 	if (s->last_k > (int64_t)9e15 || s->last_k < -(int64_t)9e15)
 		return hr_err_set(err, "time slot out of range");
+	s->last_idx = (uint32_t)((uint64_t)s->last_k % s->ring_len);
 	s->seen = get_u64(r);
 	n = get_u32(r);
 	if (r->short_read)

@@ -4,9 +4,12 @@
  * of nabscore.py. Timing and state size go to stderr.
  *
  * Usage: spikerun --data DIR [--list FILE] [--set NAME=VALUE]...
- *                 [--roundtrip N] [REL.csv ...] > detections.json
+ *                 [--roundtrip N] [--passes N] [REL.csv ...] > detections.json
  * --roundtrip N saves and reloads the state every N samples, so that a run
- * shows that a restart changes nothing. SPIKERUN_TRACE=1 in the environment
+ * shows that a restart changes nothing. --passes N runs each series N times
+ * through a new state and times the fastest pass (the events are the first
+ * pass's; all passes give the same), which steadies the timing on a busy
+ * machine. SPIKERUN_TRACE=1 in the environment
  * prints every sample's score to stderr. */
 #include "config.h"
 
@@ -152,11 +155,12 @@ static double cpu_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int run_one(const struct spike_params *p, const char *path, long roundtrip, cJSON *arr,
-		   unsigned long long *updates, size_t *bytes, double *cpu)
+static int run_one(const struct spike_params *p, const char *path, long roundtrip, long passes,
+		   cJSON *arr, unsigned long long *updates, size_t *bytes, double *cpu)
 {
 	int trace = getenv("SPIKERUN_TRACE") != NULL;
-	double c0;
+	double c0, best = -1;
+	long pass;
 
 	struct series ser = { 0 };
 	struct spike_event ev;
@@ -169,39 +173,47 @@ static int run_one(const struct spike_params *p, const char *path, long roundtri
 	if (skipped > 1)
 		fprintf(stderr, "spikerun: %s: %zu rows without a time and a number skipped\n",
 			path, skipped);
-	s = spike_new(p, step_of(&ser), &err);
-	if (s == NULL) {
-		fprintf(stderr, "spikerun: %s\n", err.msg);
-		series_free(&ser);
-		return -1;
-	}
-	*bytes = spike_state_bytes(s);
-	c0 = cpu_now();
-	for (i = 0; i < ser.n; i++) {
-		if (roundtrip > 0 && i > 0 && i % (size_t)roundtrip == 0) {
-			uint8_t *buf;
-			size_t len;
-			struct spike *s2;
-
-			if (spike_save(s, &buf, &len, &err) < 0 ||
-			    (s2 = spike_load(buf, len, &err)) == NULL) {
-				fprintf(stderr, "spikerun: %s: save/load: %s\n", path, err.msg);
-				abort();
-			}
-			free(buf);
-			spike_free(s);
-			s = s2;
+	for (pass = 0; pass < passes; pass++) {
+		s = spike_new(p, step_of(&ser), &err);
+		if (s == NULL) {
+			fprintf(stderr, "spikerun: %s\n", err.msg);
+			series_free(&ser);
+			return -1;
 		}
-		if (spike_update(s, ser.t[i], ser.v[i], &ev) > 0 && ev.kind == SPIKE_FIRING)
-			cJSON_AddItemToArray(arr, cJSON_CreateNumber(ev.t));
-		if (trace)
-			fprintf(stderr, "%.0f %g base %g z %.2f tail %.3g %s\n", ser.t[i], ser.v[i],
-				ev.baseline, ev.z, ev.tail,
-				ev.kind == SPIKE_FIRING ? "FIRING" : ev.kind == SPIKE_RESOLVED ? "RESOLVED" : "");
+		*bytes = spike_state_bytes(s);
+		c0 = cpu_now();
+		for (i = 0; i < ser.n; i++) {
+			if (roundtrip > 0 && i > 0 && i % (size_t)roundtrip == 0) {
+				uint8_t *buf;
+				size_t len;
+				struct spike *s2;
+
+				if (spike_save(s, &buf, &len, &err) < 0 ||
+				    (s2 = spike_load(buf, len, &err)) == NULL) {
+					fprintf(stderr, "spikerun: %s: save/load: %s\n", path,
+						err.msg);
+					abort();
+				}
+				free(buf);
+				spike_free(s);
+				s = s2;
+			}
+			if (spike_update(s, ser.t[i], ser.v[i], &ev) > 0 &&
+			    ev.kind == SPIKE_FIRING && pass == 0)
+				cJSON_AddItemToArray(arr, cJSON_CreateNumber(ev.t));
+			if (trace && pass == 0)
+				fprintf(stderr, "%.0f %g base %g z %.2f tail %.3g %s\n", ser.t[i],
+					ser.v[i], ev.baseline, ev.z, ev.tail,
+					ev.kind == SPIKE_FIRING ? "FIRING" :
+					ev.kind == SPIKE_RESOLVED ? "RESOLVED" : "");
+		}
+		c0 = cpu_now() - c0;
+		if (best < 0 || c0 < best)
+			best = c0;
+		spike_free(s);
 	}
-	*cpu += cpu_now() - c0;
+	*cpu += best;
 	*updates += ser.n;
-	spike_free(s);
 	series_free(&ser);
 	return 0;
 }
@@ -215,7 +227,7 @@ int main(int argc, char **argv)
 	struct spike_params p;
 	struct hr_err err;
 	unsigned long long updates = 0;
-	long roundtrip = 0;
+	long roundtrip = 0, passes = 1;
 	struct timespec t0, t1;
 	cJSON *out;
 	char *text;
@@ -230,6 +242,12 @@ int main(int argc, char **argv)
 			list = argv[++a];
 		} else if (strcmp(argv[a], "--roundtrip") == 0 && a + 1 < argc) {
 			roundtrip = strtol(argv[++a], NULL, 10);
+		} else if (strcmp(argv[a], "--passes") == 0 && a + 1 < argc) {
+			passes = strtol(argv[++a], NULL, 10);
+			if (passes < 1 || passes > 1000) {
+				fprintf(stderr, "spikerun: --passes: must be 1 to 1000\n");
+				return 2;
+			}
 		} else if (strcmp(argv[a], "--set") == 0 && a + 1 < argc) {
 			if (set_param(&p, argv[++a]) < 0) {
 				fprintf(stderr, "spikerun: bad --set %s\n", argv[a]);
@@ -237,7 +255,7 @@ int main(int argc, char **argv)
 			}
 		} else if (argv[a][0] == '-') {
 			fprintf(stderr, "usage: spikerun --data DIR [--list FILE] [--set NAME=VALUE]... "
-				"[--roundtrip N] [REL.csv ...]\n");
+				"[--roundtrip N] [--passes N] [REL.csv ...]\n");
 			return 2;
 		} else if (nfiles < MAX_FILES) {
 			files[nfiles++] = argv[a];
@@ -277,7 +295,7 @@ int main(int argc, char **argv)
 		cJSON *arr = cJSON_CreateArray();
 
 		snprintf(path, sizeof(path), "%s/%s", data, files[i]);
-		if (run_one(&p, path, roundtrip, arr, &updates, &bytes, &cpu) < 0)
+		if (run_one(&p, path, roundtrip, passes, arr, &updates, &bytes, &cpu) < 0)
 			rc = 1;
 		cJSON_AddItemToObject(out, files[i], arr);
 	}
@@ -291,8 +309,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < nlist; i++)
 		free(listbuf[i]);
 	fprintf(stderr, "spikerun: %zu files, %llu samples, %.3f s wall in all; detector "
-		"%.3f CPU s: %.0f updates/s (%.2f us each); state %zu bytes per series at a "
-		"5-minute step\n", nfiles, updates, secs, cpu,
+		"%.3f CPU s%s: %.0f updates/s (%.2f us each); state %zu bytes per series at a "
+		"5-minute step\n", nfiles, updates, secs, cpu, passes > 1 ? " (fastest pass)" : "",
 		cpu > 0 ? (double)updates / cpu : 0.0, updates > 0 ? cpu * 1e6 / (double)updates : 0.0,
 		bytes);
 	return rc;

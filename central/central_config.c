@@ -11,7 +11,9 @@
 
 #include "central_config.h"
 #include "cfg.h"
+#include "notify.h"
 #include "rrdcached.h"
+#include "rules.h"
 #include "util.h"
 
 static const char *const top_keys[] = {
@@ -469,30 +471,37 @@ static void parse_pull(const cJSON *arr, struct central_config *cfg, struct hr_e
 	}
 }
 
-/* "notify": [{"type": ..., ...}]: each notifier's own keys are its module's
- * to check once notifiers exist; here only the shape. */
+/* "notify": [{"type": ..., ...}]: checked by the notifiers themselves
+ * (notify.h): each entry's type, its keys and values, unique names. */
 static void parse_notify(const cJSON *arr, struct central_config *cfg, struct hr_errs *errs)
 {
-	const cJSON *it;
-	int i = 0;
-
 	if (!cJSON_IsArray(arr)) {
 		hr_errs_add(errs, "notify", "expected an array of {\"type\": ...}");
 		return;
 	}
-	cJSON_ArrayForEach(it, arr) {
-		const char *s;
-		char p[64];
+	cfg->nnotify = (size_t)cJSON_GetArraySize(arr);
+	notify_check_config(arr, "notify", errs);
+}
 
-		hr_cfg_index(p, sizeof(p), "notify", i++);
-		cfg->nnotify++;
-		if (!cJSON_IsObject(it)) {
-			hr_errs_add(errs, p, "expected an object");
-			continue;
-		}
-		if (hr_cfg_string(it, "type", p, &s, errs) == 0)
-			hr_errs_add(errs, p, "missing \"type\"");
-	}
+/* Loads the rules file as the analyzer will, so that a broken rule stops
+ * the start (and shows in --check-config) rather than alerting wrongly;
+ * each problem is named by the rules file and its JSON path there. */
+static void check_rules(const char *file, struct hr_errs *errs)
+{
+	struct hr_errs rerrs;
+	struct rules *rs;
+	size_t i;
+
+	hr_errs_init(&rerrs);
+	rs = rules_load(file, &rerrs);
+	for (i = 0; i < rerrs.count; i++)
+		hr_errs_add(errs, file, "%s", rerrs.items[i]);
+	if (rerrs.dropped)
+		hr_errs_add(errs, file, "%zu more problems (out of memory)", rerrs.dropped);
+	if (rs == NULL && !hr_errs_any(&rerrs))
+		hr_errs_add(errs, file, "cannot load the rules");
+	rules_free(rs);
+	hr_errs_free(&rerrs);
 }
 
 static int config_build(cJSON *doc, struct central_config *cfg, struct hr_errs *errs)
@@ -545,13 +554,16 @@ static int config_build(cJSON *doc, struct central_config *cfg, struct hr_errs *
 			hr_errs_add(errs, "rrdcached", "%s", err.msg);
 		rrdcached_destroy(rc);
 	}
-	hr_cfg_string(doc, "rules", "", &cfg->rules, errs);
+	if (hr_cfg_string(doc, "rules", "", &cfg->rules, errs) == 1)
+		check_rules(cfg->rules, errs);
 	it = cJSON_GetObjectItemCaseSensitive(doc, "pull");
 	if (it != NULL)
 		parse_pull(it, cfg, errs);
 	it = cJSON_GetObjectItemCaseSensitive(doc, "notify");
-	if (it != NULL)
+	if (it != NULL) {
+		cfg->notify = it;
 		parse_notify(it, cfg, errs);
+	}
 	return hr_errs_any(errs) ? -1 : 0;
 }
 

@@ -1,8 +1,9 @@
 /* central_config.h: the central's configuration (/etc/headroom/central.json),
  * parsed and validated with a JSON path for every problem. Keys per
- * DESIGN.md; unknown keys are errors. Keys of features not built yet
- * ("rules", "notify") are checked for shape only; "rrdcached" is parsed as
- * an address (the daemon is not asked). */
+ * DESIGN.md; unknown keys are errors. "rules" names a rules file, which is
+ * loaded and validated (rules.h; its problems are prefixed with its name);
+ * "notify" is checked by the notifiers (notify.h); "rrdcached" is parsed
+ * as an address (the daemon is not asked). */
 #ifndef HR_CENTRAL_CONFIG_H
 #define HR_CENTRAL_CONFIG_H
 
@@ -54,7 +55,9 @@ struct central_config {
 	/* later features: present and non-empty (validated for shape only) */
 	const char *rrdcached;
 	size_t npull, nnotify;
-	const char *rules;
+	const char *rules;           /* the rules file: loaded once and valid */
+	const cJSON *notify;         /* the "notify" array (borrowed), or NULL */
+	const cJSON *alerts;         /* the "alerts" object (borrowed), or NULL */
 };
 
 /* Parses and validates text (len bytes) into cfg. Every problem is added to

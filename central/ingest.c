@@ -53,6 +53,8 @@ struct ingest {
 	char *rrdcached;        /* NULL: librrd files under DATA/rrd */
 	struct hr_complain stale_fail;
 	int client_cert; /* tls.client_ca: set before the daemon starts */
+	struct ingest_observer obs;
+	time_t since;
 };
 
 /* One request being received (con_cls). */
@@ -416,6 +418,45 @@ static int check_batch(struct rrdstore *st, const struct hr_batch *b, int recove
 	return rc;
 }
 
+/* The stored batch to the observer, all of it: the samples a half-done
+ * try stored may not have been observed before the crash, and the
+ * analyzer ignores what is not newer than what it saw. */
+static void observe_batch(struct ingest *in, const struct hr_batch *b)
+{
+	size_t i;
+
+	if (in->obs.observe == NULL)
+		return;
+	for (i = 0; i < b->n; i++) {
+		const struct hr_sample *s = &b->samples[i];
+
+		if (s->nvalues == 0)
+			continue;
+		in->obs.observe(in->obs.ctx, b->host, s, s->step != 0 ? s->step : b->interval);
+	}
+}
+
+/* The host's undo journal, DATA/journal/HOST.undo (outside DATA/rrd, which
+ * holds archives only), set before the store's first write: an update the
+ * last run was killed in is rolled back here, so that the archive's last
+ * update is again before the batch it belonged to, whose resend (the
+ * intent below) writes it again. */
+static int store_journal(struct ingest *in, struct host_slot *slot, const char *host,
+			 struct hr_err *err)
+{
+	char path[PATH_MAX];
+	struct hr_err note;
+
+	if (snprintf(path, sizeof(path), "%s/journal/%s.undo", in->data_dir, host) >=
+	    (int)sizeof(path))
+		return hr_err_set(err, "%s/journal/%s.undo: path too long", in->data_dir, host);
+	if (rrdstore_set_journal(slot->store, path, &note, err) < 0)
+		return -1;
+	if (note.msg[0] != '\0')
+		hr_log_warnx("ingest: %s: %s", host, note.msg);
+	return 0;
+}
+
 /* Stores a validated batch under the host's lock. 200, 400 or 503 into
  * out. */
 static void store_batch(struct ingest *in, const struct hr_batch *b, time_t now,
@@ -448,6 +489,10 @@ static void store_batch(struct ingest *in, const struct hr_batch *b, time_t now,
 				goto fail;
 			}
 			slot->store = rrdstore_new(dir, &err);
+			if (slot->store != NULL && store_journal(in, slot, b->host, &err) < 0) {
+				rrdstore_destroy(slot->store);
+				slot->store = NULL;
+			}
 		}
 		if (slot->store == NULL)
 			goto fail;
@@ -498,8 +543,12 @@ static void store_batch(struct ingest *in, const struct hr_batch *b, time_t now,
 		goto fail;
 	if (registry_commit_ex(reg, b, now, &was_stale, &err) < 0)
 		goto fail;
-	if (was_stale)
+	if (was_stale) {
 		hr_log_info("host %s reports again", b->host);
+		if (in->obs.stale != NULL)
+			in->obs.stale(in->obs.ctx, b->host, 0, now);
+	}
+	observe_batch(in, b);
 	hr_complain_clear(&slot->fail, "ingest: %s: storing again", b->host);
 	reply_acked(out, b->seq);
 	goto out;
@@ -511,23 +560,42 @@ out:
 	free(skip);
 }
 
+struct stale_ctx {
+	struct ingest *in;
+	time_t now;
+};
+
 static int log_stale(void *arg, const struct registry_host *h)
 {
-	time_t now = *(const time_t *)arg;
+	const struct stale_ctx *sc = arg;
+	time_t from = h->last_seen > sc->in->since ? h->last_seen : sc->in->since;
 
 	hr_log_warnx("host %s is stale: no data for %lld s", h->name,
-		     (long long)(now - h->last_seen));
+		     (long long)(sc->now - from));
+	if (sc->in->obs.stale != NULL)
+		sc->in->obs.stale(sc->in->obs.ctx, h->name, 1, sc->now);
 	return 0;
+}
+
+void ingest_set_observer(struct ingest *in, const struct ingest_observer *obs)
+{
+	in->obs = *obs;
+}
+
+void ingest_set_since(struct ingest *in, time_t since)
+{
+	in->since = since;
 }
 
 int ingest_check_stale(struct ingest *in, time_t now)
 {
 	struct registry *reg;
 	struct hr_err err;
+	struct stale_ctx sc = { in, now };
 
 	reg = registry_get(in, &err);
-	if (reg == NULL || registry_mark_stale(reg, now, INGEST_STALE_INTERVALS, log_stale, &now,
-					       &err) < 0) {
+	if (reg == NULL || registry_mark_stale(reg, now, in->since, INGEST_STALE_INTERVALS,
+					       log_stale, &sc, &err) < 0) {
 		hr_complain(&in->stale_fail, "ingest: stale hosts: %s", err.msg);
 		return -1;
 	}

@@ -18,6 +18,7 @@
 
 #include "central_config.h"
 #include "err.h"
+#include "sample.h"
 
 #define INGEST_PATH "/api/v1/samples"
 #define INGEST_TOKEN_MAX 256 /* longer bearer tokens are refused (401) */
@@ -83,6 +84,24 @@ void ingest_handle(struct ingest *in, const char *token, const char *body, size_
  * place of the document's "interval". Borrows everything. */
 void ingest_handle_pulled(struct ingest *in, const char *host, unsigned interval,
 			  const char *body, size_t len, time_t now, struct ingest_reply *out);
+
+/* Who hears of the stored samples and of hosts going stale: the analyzer
+ * (central/watch.h). observe gets each stored sample of a batch, in order,
+ * with its step, while the host's lock is held (so one host's samples come
+ * in order; other hosts' may come at the same time from other threads);
+ * stale gets a host that went stale (1) or reports again (0). Either may
+ * be NULL. Set before the daemon starts (not locked). */
+struct ingest_observer {
+	void (*observe)(void *ctx, const char *host, const struct hr_sample *s, unsigned step);
+	void (*stale)(void *ctx, const char *host, int stale, time_t now);
+	void *ctx;
+};
+void ingest_set_observer(struct ingest *in, const struct ingest_observer *obs);
+
+/* The time the central started listening: a host's silence is counted from
+ * it at the latest (registry_mark_stale). 0 (the default): from the last
+ * batch only. Set before the daemon starts (not locked). */
+void ingest_set_since(struct ingest *in, time_t since);
 
 /* A host is stale after this many of its intervals without a stored batch. */
 #define INGEST_STALE_INTERVALS 5

@@ -125,7 +125,7 @@ struct registry *registry_open(const char *file, struct hr_err *err)
 	    /* One statement: the hosts it marks are the hosts it returns. */
 	    sqlite3_prepare_v2(r->db,
 			       "UPDATE hosts SET stale = 1, stale_since = ?1 WHERE stale = 0 AND"
-			       " ?1 - last_seen >= ?2 * (CASE WHEN interval > 0 THEN interval"
+			       " ?1 - MAX(last_seen, ?4) >= ?2 * (CASE WHEN interval > 0 THEN interval"
 			       " ELSE ?3 END) RETURNING name, last_seq, last_seen, interval, stale,"
 			       " stale_since", -1, &r->mark_stale, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(r->db,
@@ -350,7 +350,7 @@ int registry_hosts(struct registry *r, registry_host_fn fn, void *arg, struct hr
 	return rc;
 }
 
-int registry_mark_stale(struct registry *r, time_t now, unsigned intervals,
+int registry_mark_stale(struct registry *r, time_t now, time_t since, unsigned intervals,
 			registry_host_fn fn, void *arg, struct hr_err *err)
 {
 	int rc;
@@ -359,6 +359,7 @@ int registry_mark_stale(struct registry *r, time_t now, unsigned intervals,
 	sqlite3_bind_int64(r->mark_stale, 1, (sqlite3_int64)now);
 	sqlite3_bind_int64(r->mark_stale, 2, (sqlite3_int64)intervals);
 	sqlite3_bind_int64(r->mark_stale, 3, REGISTRY_INTERVAL_DEFAULT);
+	sqlite3_bind_int64(r->mark_stale, 4, (sqlite3_int64)since);
 	rc = each_host(r, r->mark_stale, fn, arg, "marking stale hosts", err);
 	pthread_mutex_unlock(&r->lock);
 	return rc;

@@ -74,9 +74,12 @@ int registry_hosts(struct registry *r, registry_host_fn fn, void *arg, struct hr
 /* Marks stale, at now, every host not stale yet whose last batch is at
  * least `intervals` of its intervals old (60 s for a host that sends no
  * interval), and hands each host it marked to fn (may not be NULL), so that
- * the caller logs each change once. A stored batch clears the mark
- * (registry_commit). 0, or -1 (err filled). */
-int registry_mark_stale(struct registry *r, time_t now, unsigned intervals,
+ * the caller logs each change once. A batch older than since counts as
+ * stored at since: the central cannot have heard from anyone before it
+ * listened, so a restart after downtime does not make every host stale at
+ * once. A stored batch clears the mark (registry_commit). 0, or -1 (err
+ * filled). */
+int registry_mark_stale(struct registry *r, time_t now, time_t since, unsigned intervals,
 			registry_host_fn fn, void *arg, struct hr_err *err);
 
 #endif

@@ -3,7 +3,9 @@
  * and prints it, with the line that the central's "hosts" takes: the
  * central keeps only the token's SHA-256.
  * `headroom backtest ...` replays a series through the analyzer's
- * detectors (backtest.c). */
+ * detectors (backtest.c).
+ * `headroom alerts|ack|silence ...` show and act on the central's alerts
+ * (alerts_cmd.c). */
 #include "config.h"
 
 #include <errno.h>
@@ -14,6 +16,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include "alerts_cmd.h"
 #include "backtest.h"
 #include "wire.h"
 
@@ -23,11 +26,18 @@ static void usage(FILE *f)
 		"usage: headroom token new HOST\n"
 		"       headroom backtest --csv FILE --detector spike|forecast [--capacity N]\n"
 		"                         [--horizon DURATION]\n"
+		"       headroom alerts [-c CENTRAL_CONFIG] [--all] [--json]\n"
+		"       headroom ack ID --by NAME [--comment TEXT] [-c CENTRAL_CONFIG]\n"
+		"       headroom silence add --match LABEL=GLOB[,...] (--for DURATION|--until TIME)\n"
+		"                            --by NAME [--comment TEXT] [-c CENTRAL_CONFIG]\n"
+		"       headroom silence list|expire ID --by NAME [-c CENTRAL_CONFIG]\n"
 		"\n"
 		"  token new HOST   print a new token for HOST's agent (line 1) and the\n"
 		"                   entry for \"hosts\" in central.json (line 2)\n"
 		"  backtest         replay a series through the analyzer, one JSON line\n"
-		"                   per alert event\n");
+		"                   per alert event\n"
+		"  alerts           list the central's open alerts (--all: also ended ones)\n"
+		"  ack, silence     acknowledge an alert; add, list or expire a silence\n");
 }
 
 static void hex(char *dst, const unsigned char *src, size_t n)
@@ -88,6 +98,9 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 2 && strcmp(argv[1], "backtest") == 0)
 		return backtest_main(argc - 1, argv + 1);
+	if (argc >= 2 && (strcmp(argv[1], "alerts") == 0 || strcmp(argv[1], "ack") == 0 ||
+			  strcmp(argv[1], "silence") == 0))
+		return alerts_cmd_main(argc - 1, argv + 1);
 	if (argc == 4 && strcmp(argv[1], "token") == 0 && strcmp(argv[2], "new") == 0)
 		return token_new(argv[3]);
 	usage(stderr);

@@ -18,8 +18,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* rrd_format.h (the on-disk structs the undo journal reads) is only
+ * reachable through rrd.h with this defined. */
+#define RRD_EXPORT_DEPRECATED
 #include <rrd.h>
 
+#include "crc32c.h"
 #include "rrdcached.h"
 #include "rrdstore.h"
 #include "schema.h"
@@ -78,6 +82,11 @@ struct rrdstore {
 	const struct rrdstore_backend *be;
 	struct rrdcached *cached;   /* the rrdcached backend's connection */
 	char *dir;                  /* relative to the daemon's base for rrdcached */
+	size_t dirlen;
+	int jfd;                    /* the undo journal; -1: none */
+	int jbroken;                /* a failed update could not be undone */
+	unsigned char *jbuf;        /* the undo record, during an update */
+	size_t jcap;
 	struct rrdstore_file **buckets;
 	size_t nbuckets;            /* a power of two */
 	size_t count;
@@ -424,19 +433,517 @@ static int rrdstore_file_add_ds(struct rrdstore *st, const struct rrdstore_file 
 	return rrdstore_commit(tmp, f->path, err);
 }
 
+/* --- undo journal -------------------------------------------------------------
+ * rrd_updatex_r() is not atomic: it writes the RRA rows and row pointers
+ * and then the live header with the last update, in several writes. A
+ * process killed in between leaves a file whose rows are ahead of its last
+ * update, and a resend of the same values then stores each of them one row
+ * later, shifting the history. So before each update the bytes the update
+ * can change are saved in the store's journal: the whole header (static
+ * head to rra_ptr[]) and, for each RRA, the rows after cur_row that the
+ * update can reach. After the update the record is invalidated; after a
+ * failed one it is put back first. At start-up a record still valid means
+ * an update was cut short, and it is put back (rrdstore_set_journal).
+ * No fsync of the journal before the update: what this protects against is
+ * a killed process, whose page-cache writes (the journal's and librrd's)
+ * all survive it. A power loss can tear a file without it as with it.
+ *
+ * The record, at offset 0, in native byte order (the journal never leaves
+ * the machine):
+ *    0  "HRUJ"         magic; zeroed when the record is no longer needed
+ *    4  u32 version    RRDSTORE_UNDO_VERSION
+ *    8  u32 crc        CRC-32C of the record with this field zero
+ *   12  u32 namelen    the file's name in the store's folder (no '/')
+ *   16  u64 reclen     bytes in the record
+ *   24  u64 filesize   the file's size (an update does not change it)
+ *   32  u64 hdrlen     bytes of header, saved from offset 0
+ *   40  u32 nseg       saved row ranges
+ *   44  u32 zero
+ *   48  the name, the header, then per range: u64 offset, u64 length, bytes */
+#define RRDSTORE_UNDO_MAGIC "HRUJ"
+#define RRDSTORE_UNDO_VERSION 1
+#define RRDSTORE_UNDO_FIXED 48
+#define RRDSTORE_UNDO_SEG 16
+/* Bounds of a header we agree to read: far above what rrdstore makes
+ * (RRDSTORE_MAX_DS data sources, 14 RRAs), low enough that the sizes
+ * computed from them cannot overflow. */
+#define RRDSTORE_UNDO_DS_MAX 4096
+#define RRDSTORE_UNDO_RRA_MAX 1024
+#define RRDSTORE_UNDO_STEPS_MAX (1UL << 31) /* pdp_step, pdp_cnt */
+/* A record larger than this is not read back at start-up (a whole archive
+ * of RRDSTORE_MAX_DS values at a 1 s step is about 200 MiB). */
+#define RRDSTORE_UNDO_MAX (1ULL << 30)
+/* Bytes read at first: the header of 8 values and 14 RRAs is 12.5 KiB. */
+#define RRDSTORE_UNDO_FIRST 16384
+
+static void rrdstore_put32(unsigned char *p, uint32_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static void rrdstore_put64(unsigned char *p, uint64_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static uint32_t rrdstore_get32(const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static uint64_t rrdstore_get64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* A name rrdstore_filename() could have written: no '/', never "." or
+ * "..", so that DIR/NAME stays in DIR. */
+static int rrdstore_undo_name_ok(const unsigned char *name, size_t len)
+{
+	size_t i;
+
+	if (len < 5 || len > RRDSTORE_FILE_MAX || name[0] == '.' ||
+	    memcmp(name + len - 4, ".rrd", 4) != 0)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!rrdstore_keep(name[i]) && name[i] != '%')
+			return 0;
+	return 1;
+}
+
+static int rrdstore_undo_room(unsigned char **buf, size_t *cap, uint64_t need,
+			      struct hr_err *err)
+{
+	unsigned char *nb;
+	size_t n;
+
+	if (need <= *cap)
+		return 0;
+	if (need > RRDSTORE_UNDO_MAX)
+		return hr_err_set(err, "undo record of %llu bytes is too large",
+				  (unsigned long long)need);
+	n = *cap ? *cap : 4096;
+	while (n < need)
+		n *= 2;
+	nb = realloc(*buf, n);
+	if (nb == NULL)
+		return hr_err_set(err, "out of memory");
+	*buf = nb;
+	*cap = n;
+	return 0;
+}
+
+static int rrdstore_pread_all(int fd, void *buf, size_t len, uint64_t off)
+{
+	unsigned char *p = buf;
+	ssize_t r;
+
+	while (len > 0) {
+		r = pread(fd, p, len, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO; /* shorter than its header says */
+			return -1;
+		}
+		p += r;
+		len -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+static int rrdstore_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+	const unsigned char *p = buf;
+	ssize_t r;
+
+	while (len > 0) {
+		r = pwrite(fd, p, len, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		p += r;
+		len -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+/* Appends rows [first, first+n) of an RRA whose rows start at base into
+ * the record at *len. */
+static int rrdstore_undo_rows(int fd, unsigned char **buf, size_t *cap, size_t *len,
+			      uint64_t base, uint64_t rowbytes, uint64_t first, uint64_t n,
+			      uint32_t *nseg, struct hr_err *err)
+{
+	uint64_t off = base + first * rowbytes, bytes = n * rowbytes;
+
+	if (n == 0)
+		return 0;
+	if (rrdstore_undo_room(buf, cap, *len + RRDSTORE_UNDO_SEG + bytes, err) < 0)
+		return -1;
+	rrdstore_put64(*buf + *len, off);
+	rrdstore_put64(*buf + *len + 8, bytes);
+	if (rrdstore_pread_all(fd, *buf + *len + RRDSTORE_UNDO_SEG, (size_t)bytes, off) < 0)
+		return hr_err_errno(err, errno, "cannot read its rows");
+	*len += RRDSTORE_UNDO_SEG + (size_t)bytes;
+	(*nseg)++;
+	return 0;
+}
+
+int rrdstore_undo_build(int fd, const char *name, time_t tmax, unsigned char **buf,
+			size_t *cap, size_t *len, struct hr_err *err)
+{
+	static const char *const cfs[] = { "AVERAGE", "MIN", "MAX", "LAST" };
+	size_t namelen = strlen(name), first, off, i, j;
+	uint64_t hdrlen, rows = 0, base, ds, rra, rowbytes;
+	unsigned char *hdr;
+	stat_head_t sh;
+	live_head_t live;
+	struct stat sb;
+	uint32_t nseg = 0, crc;
+
+	if (!rrdstore_undo_name_ok((const unsigned char *)name, namelen))
+		return hr_err_set(err, "\"%s\" is not an archive's name", name);
+	if (fstat(fd, &sb) < 0)
+		return hr_err_errno(err, errno, "cannot stat");
+	if ((uint64_t)sb.st_size < sizeof(sh))
+		return hr_err_set(err, "%lld bytes: too short for an RRD file",
+				  (long long)sb.st_size);
+	/* One read for the usual header (a few KiB), a second one only for a
+	 * larger header: every syscall here is paid once per update. */
+	first = (uint64_t)sb.st_size < RRDSTORE_UNDO_FIRST ? (size_t)sb.st_size :
+							     RRDSTORE_UNDO_FIRST;
+	*len = RRDSTORE_UNDO_FIXED + namelen;
+	if (rrdstore_undo_room(buf, cap, *len + first, err) < 0)
+		return -1;
+	if (rrdstore_pread_all(fd, *buf + *len, first, 0) < 0)
+		return hr_err_errno(err, errno, "cannot read its header");
+	memcpy(&sh, *buf + *len, sizeof(sh));
+	if (memcmp(sh.cookie, RRD_COOKIE, 4) != 0 || sh.float_cookie != FLOAT_COOKIE ||
+	    (memcmp(sh.version, RRD_VERSION3, 5) != 0 && memcmp(sh.version, RRD_VERSION4, 5) != 0 &&
+	     memcmp(sh.version, RRD_VERSION5, 5) != 0))
+		return hr_err_set(err, "not an RRD file of format 0003-0005 for this machine");
+	ds = sh.ds_cnt;
+	rra = sh.rra_cnt;
+	if (ds == 0 || ds > RRDSTORE_UNDO_DS_MAX || rra == 0 || rra > RRDSTORE_UNDO_RRA_MAX ||
+	    sh.pdp_step == 0 || sh.pdp_step > RRDSTORE_UNDO_STEPS_MAX)
+		return hr_err_set(err, "header with %llu data sources, %llu RRAs, step %lu",
+				  (unsigned long long)ds, (unsigned long long)rra, sh.pdp_step);
+	/* The layout of rrd_format.h, as rrd_open() reads it for version 3
+	 * and later: each part right after the previous one. */
+	hdrlen = sizeof(stat_head_t) + ds * sizeof(ds_def_t) + rra * sizeof(rra_def_t) +
+		 sizeof(live_head_t) + ds * sizeof(pdp_prep_t) +
+		 ds * rra * sizeof(cdp_prep_t) + rra * sizeof(rra_ptr_t);
+	if (hdrlen > (uint64_t)sb.st_size)
+		return hr_err_set(err, "%llu bytes, shorter than its header (%llu)",
+				  (unsigned long long)sb.st_size, (unsigned long long)hdrlen);
+	if (rrdstore_undo_room(buf, cap, *len + hdrlen, err) < 0)
+		return -1;
+	memcpy(*buf + RRDSTORE_UNDO_FIXED, name, namelen);
+	hdr = *buf + *len;
+	if (hdrlen > first &&
+	    rrdstore_pread_all(fd, hdr + first, (size_t)(hdrlen - first), first) < 0)
+		return hr_err_errno(err, errno, "cannot read its header");
+	*len += (size_t)hdrlen;
+	rowbytes = ds * sizeof(rrd_value_t);
+	off = sizeof(stat_head_t) + ds * sizeof(ds_def_t);
+	for (i = 0; i < rra; i++) {
+		rra_def_t rd;
+
+		memcpy(&rd, hdr + off + i * sizeof(rd), sizeof(rd));
+		for (j = 0; j < sizeof(cfs) / sizeof(cfs[0]); j++)
+			if (strncmp(rd.cf_nam, cfs[j], CF_NAM_SIZE) == 0)
+				break;
+		/* The Holt-Winters archives write rows elsewhere than after
+		 * cur_row: not ours, and not saved correctly here. */
+		if (j == sizeof(cfs) / sizeof(cfs[0]))
+			return hr_err_set(err, "RRA %zu has consolidation function %.*s, which the undo journal cannot cover",
+					  i, CF_NAM_SIZE, rd.cf_nam);
+		if (rd.row_cnt == 0 || rd.pdp_cnt == 0 || rd.pdp_cnt > RRDSTORE_UNDO_STEPS_MAX ||
+		    rd.row_cnt > (uint64_t)sb.st_size / rowbytes)
+			return hr_err_set(err, "RRA %zu has %lu rows of %lu steps", i, rd.row_cnt,
+					  rd.pdp_cnt);
+		rows += rd.row_cnt;
+	}
+	if (rows > (uint64_t)sb.st_size / rowbytes ||
+	    hdrlen + rows * rowbytes != (uint64_t)sb.st_size)
+		return hr_err_set(err, "header (%llu bytes) and rows (%llu bytes) do not add up to its size (%llu bytes): not the layout this build reads",
+				  (unsigned long long)hdrlen, (unsigned long long)(rows * rowbytes),
+				  (unsigned long long)sb.st_size);
+	memcpy(&live, hdr + off + rra * sizeof(rra_def_t), sizeof(live));
+	/* The rows an update can write: it moves an RRA of span S seconds
+	 * a row one row on for each multiple of S passed between the last
+	 * update and its last time (librrd aligns rows to multiples of S),
+	 * writing the rows after cur_row; one more row for safety, all of
+	 * them at most. */
+	base = hdrlen;
+	for (i = 0; i < rra; i++) {
+		rra_def_t rd;
+		rra_ptr_t rp;
+		uint64_t span, n = 1, next;
+
+		memcpy(&rd, hdr + off + i * sizeof(rd), sizeof(rd));
+		memcpy(&rp, hdr + hdrlen - (rra - i) * sizeof(rp), sizeof(rp));
+		if (rp.cur_row >= rd.row_cnt)
+			return hr_err_set(err, "RRA %zu's current row %lu is past its %lu rows", i,
+					  rp.cur_row, rd.row_cnt);
+		span = (uint64_t)sh.pdp_step * rd.pdp_cnt;
+		if (tmax > live.last_up && live.last_up >= 0)
+			n += (uint64_t)tmax / span - (uint64_t)live.last_up / span;
+		if (n > rd.row_cnt)
+			n = rd.row_cnt;
+		next = (rp.cur_row + 1) % rd.row_cnt;
+		if (next + n <= rd.row_cnt) {
+			if (rrdstore_undo_rows(fd, buf, cap, len, base, rowbytes, next, n, &nseg,
+					       err) < 0)
+				return -1;
+		} else if (rrdstore_undo_rows(fd, buf, cap, len, base, rowbytes, next,
+					      rd.row_cnt - next, &nseg, err) < 0 ||
+			   rrdstore_undo_rows(fd, buf, cap, len, base, rowbytes, 0,
+					      n - (rd.row_cnt - next), &nseg, err) < 0) {
+			return -1;
+		}
+		base += rd.row_cnt * rowbytes;
+	}
+	memcpy(*buf, RRDSTORE_UNDO_MAGIC, 4);
+	rrdstore_put32(*buf + 4, RRDSTORE_UNDO_VERSION);
+	rrdstore_put32(*buf + 8, 0);
+	rrdstore_put32(*buf + 12, (uint32_t)namelen);
+	rrdstore_put64(*buf + 16, *len);
+	rrdstore_put64(*buf + 24, (uint64_t)sb.st_size);
+	rrdstore_put64(*buf + 32, hdrlen);
+	rrdstore_put32(*buf + 40, nseg);
+	rrdstore_put32(*buf + 44, 0);
+	crc = hr_crc32c(0, *buf, *len);
+	rrdstore_put32(*buf + 8, crc);
+	return 0;
+}
+
+int rrdstore_undo_parse(const unsigned char *buf, size_t len, struct rrdstore_undo *u,
+			struct hr_err *err)
+{
+	unsigned char fixed[RRDSTORE_UNDO_FIXED];
+	uint64_t reclen, pos, off, n;
+	uint32_t i, crc;
+
+	memset(u, 0, sizeof(*u));
+	if (len < RRDSTORE_UNDO_FIXED || memcmp(buf, RRDSTORE_UNDO_MAGIC, 4) != 0)
+		return 0;
+	if (rrdstore_get32(buf + 4) != RRDSTORE_UNDO_VERSION)
+		return hr_err_set(err, "undo record of version %u, not %d", rrdstore_get32(buf + 4),
+				  RRDSTORE_UNDO_VERSION);
+	reclen = rrdstore_get64(buf + 16);
+	if (reclen < RRDSTORE_UNDO_FIXED || reclen > len)
+		return hr_err_set(err, "undo record of %llu bytes in %zu: cut short",
+				  (unsigned long long)reclen, len);
+	memcpy(fixed, buf, sizeof(fixed));
+	rrdstore_put32(fixed + 8, 0);
+	crc = hr_crc32c(hr_crc32c(0, fixed, sizeof(fixed)), buf + RRDSTORE_UNDO_FIXED,
+			(size_t)reclen - RRDSTORE_UNDO_FIXED);
+	if (crc != rrdstore_get32(buf + 8))
+		return hr_err_set(err, "undo record with a bad checksum (written only in part)");
+	/* From here on the record is whole; what is checked is that it
+	 * makes sense, and that it names a file in the store's folder. */
+	u->namelen = rrdstore_get32(buf + 12);
+	u->filesize = rrdstore_get64(buf + 24);
+	u->hdrlen = rrdstore_get64(buf + 32);
+	u->nseg = rrdstore_get32(buf + 40);
+	pos = RRDSTORE_UNDO_FIXED;
+	if (u->namelen > reclen - pos)
+		return hr_err_set(err, "undo record: name of %zu bytes does not fit", u->namelen);
+	u->name = (const char *)buf + pos;
+	if (!rrdstore_undo_name_ok(buf + pos, u->namelen))
+		return hr_err_set(err, "undo record names \"%.*s\", not a file of the store's folder: refused",
+				  (int)(u->namelen < 64 ? u->namelen : 64), u->name);
+	pos += u->namelen;
+	if (u->hdrlen == 0 || u->hdrlen > reclen - pos || u->hdrlen > u->filesize)
+		return hr_err_set(err, "undo record: header of %llu bytes does not fit",
+				  (unsigned long long)u->hdrlen);
+	u->hdr = buf + pos;
+	pos += u->hdrlen;
+	u->segs = buf + pos;
+	for (i = 0; i < u->nseg; i++) {
+		if (reclen - pos < RRDSTORE_UNDO_SEG)
+			return hr_err_set(err, "undo record: range %u does not fit", i);
+		off = rrdstore_get64(buf + pos);
+		n = rrdstore_get64(buf + pos + 8);
+		pos += RRDSTORE_UNDO_SEG;
+		if (n > reclen - pos || off < u->hdrlen || off > u->filesize ||
+		    n > u->filesize - off)
+			return hr_err_set(err, "undo record: range %u (%llu bytes at %llu) does not fit",
+					  i, (unsigned long long)n, (unsigned long long)off);
+		pos += n;
+	}
+	if (pos != reclen)
+		return hr_err_set(err, "undo record: %llu bytes left over",
+				  (unsigned long long)(reclen - pos));
+	return 1;
+}
+
+/* Puts a parsed record back into DIR/NAME, synced to disk when sync. 0
+ * done, 1 not done because the file is gone or is not the one the record
+ * was taken from (err says which), -1 I/O error (err filled; the file may
+ * be partly restored, the record is still needed). */
+static int rrdstore_undo_apply(const char *dir, const struct rrdstore_undo *u, int sync,
+			       struct hr_err *err)
+{
+	char path[PATH_MAX];
+	const unsigned char *p = u->segs;
+	struct stat sb;
+	uint32_t i;
+	int fd, rc = -1;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%.*s", dir, (int)u->namelen, u->name) >=
+	    sizeof(path))
+		return hr_err_set(err, "%s/%.*s: path too long", dir, (int)u->namelen, u->name);
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			return hr_err_errno(err, errno, "%s", path);
+		hr_err_set(err, "%s is gone", path);
+		return 1;
+	}
+	if (fstat(fd, &sb) < 0) {
+		hr_err_errno(err, errno, "%s", path);
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size != u->filesize) {
+		hr_err_set(err, "%s is not the file of the record (%llu bytes, not %llu)", path,
+			   (unsigned long long)sb.st_size, (unsigned long long)u->filesize);
+		rc = 1;
+		goto out;
+	}
+	if (rrdstore_pwrite_all(fd, u->hdr, (size_t)u->hdrlen, 0) < 0) {
+		hr_err_errno(err, errno, "%s: cannot write back its header", path);
+		goto out;
+	}
+	for (i = 0; i < u->nseg; i++) {
+		uint64_t off = rrdstore_get64(p), n = rrdstore_get64(p + 8);
+
+		if (rrdstore_pwrite_all(fd, p + RRDSTORE_UNDO_SEG, (size_t)n, off) < 0) {
+			hr_err_errno(err, errno, "%s: cannot write back its rows", path);
+			goto out;
+		}
+		p += RRDSTORE_UNDO_SEG + n;
+	}
+	if (sync && fsync(fd) < 0) {
+		hr_err_errno(err, errno, "%s: fsync", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+/* The record is not needed any more: its magic goes. */
+static int rrdstore_undo_clear(int jfd)
+{
+	static const unsigned char zero[4];
+
+	return rrdstore_pwrite_all(jfd, zero, sizeof(zero), 0);
+}
+
+/* The latest time of an update's lines ("T:V:..."), which are ours. */
+static int rrdstore_lines_tmax(int argc, const char **lines, time_t *tmax)
+{
+	int64_t t;
+	int i;
+
+	*tmax = 0;
+	for (i = 0; i < argc; i++) {
+		const char *colon = strchr(lines[i], ':');
+
+		if (colon == NULL || hr_parse_i64(lines[i], (size_t)(colon - lines[i]), &t) < 0)
+			return -1;
+		if (t > *tmax)
+			*tmax = (time_t)t;
+	}
+	return 0;
+}
+
+/* Saves what an update of f with these lines can change into st's
+ * journal; *len: the record's length in st->jbuf. */
+static int rrdstore_undo_save(struct rrdstore *st, const struct rrdstore_file *f, int argc,
+			      const char **lines, size_t *len, struct hr_err *err)
+{
+	struct hr_err e;
+	time_t tmax;
+	int fd, rc;
+
+	if (st->jbroken)
+		return hr_err_set(err, "rrdstore: %s: not updated: an earlier failed update could not be undone (restart to roll it back from the journal)",
+				  f->path);
+	if (strncmp(f->path, st->dir, st->dirlen) != 0 || f->path[st->dirlen] != '/')
+		return hr_err_set(err, "rrdstore: %s: not in %s", f->path, st->dir);
+	if (rrdstore_lines_tmax(argc, lines, &tmax) < 0)
+		return hr_err_set(err, "rrdstore: %s: update line without a time", f->path);
+	fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return hr_err_errno(err, errno, "rrdstore: %s", f->path);
+	rc = rrdstore_undo_build(fd, f->path + st->dirlen + 1, tmax, &st->jbuf, &st->jcap, len,
+				 &e);
+	close(fd);
+	if (rc < 0)
+		return hr_err_set(err, "rrdstore: %s: not updated: no undo record: %s", f->path,
+				  e.msg);
+	if (rrdstore_pwrite_all(st->jfd, st->jbuf, *len, 0) < 0)
+		return hr_err_errno(err, errno, "rrdstore: %s: not updated: cannot write the undo record",
+				    f->path);
+	return 0;
+}
+
 /* The template names the DS anyway, so that a file changed behind our back
  * fails the update instead of taking values into the wrong DS. */
 static int rrdstore_file_update(struct rrdstore *st, const struct rrdstore_file *f, int argc,
 				const char **lines, struct hr_err *err)
 {
-	(void)st;
+	struct rrdstore_undo u;
+	struct hr_err e;
+	size_t len = 0;
+	int rc = 0;
+
+	if (st->jfd >= 0 && rrdstore_undo_save(st, f, argc, lines, &len, err) < 0)
+		return -1;
 	rrd_clear_error();
 	if (rrd_updatex_r(f->path, f->tmpl, 0, argc, lines) != 0) {
 		hr_err_set(err, "rrdstore: %s: cannot update: %s", f->path, rrd_get_error());
 		rrd_clear_error();
+		rc = -1;
+	}
+	if (st->jfd < 0)
+		return rc;
+	/* A failed update may have written part of its rows: back to where
+	 * the record was taken. Should that fail, the record stays for the
+	 * next start, and no other update may overwrite it meanwhile. */
+	if (rc < 0 && (rrdstore_undo_parse(st->jbuf, len, &u, &e) != 1 ||
+		       rrdstore_undo_apply(st->dir, &u, 0, &e) < 0)) {
+		st->jbroken = 1;
+		hr_err_set(err, "rrdstore: %s: cannot update, and cannot undo what the update wrote: %s",
+			   f->path, e.msg);
 		return -1;
 	}
-	return 0;
+	/* Kept, the record would roll this finished update back at the next
+	 * start: harmless (the resend writes it again), but not silent. */
+	if (rrdstore_undo_clear(st->jfd) < 0 && rc == 0)
+		rc = hr_err_errno(err, errno, "rrdstore: %s: updated, but cannot clear the undo record",
+				  f->path);
+	/* Not kept between updates: a central holds a store per host, and
+	 * 20-30 KiB each would be 25 MiB at 1,000 hosts; a malloc costs
+	 * nothing next to the update's syscalls. */
+	free(st->jbuf);
+	st->jbuf = NULL;
+	st->jcap = 0;
+	return rc;
 }
 
 static const struct rrdstore_backend rrdstore_files = {
@@ -695,6 +1202,7 @@ struct rrdstore *rrdstore_new(const char *dir, struct hr_err *err)
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		goto oom;
+	st->jfd = -1;
 	st->be = &rrdstore_files;
 	st->dir = strdup(dir);
 	st->nbuckets = 64;
@@ -704,11 +1212,118 @@ struct rrdstore *rrdstore_new(const char *dir, struct hr_err *err)
 	/* "/a/b/" and "/a/b" name the same folder; keep paths tidy. */
 	while (len > 1 && st->dir[len - 1] == '/')
 		st->dir[--len] = '\0';
+	st->dirlen = len;
 	return st;
 oom:
 	rrdstore_destroy(st);
 	hr_err_set(err, "rrdstore: %s: out of memory", dir);
 	return NULL;
+}
+
+/* Creates the journal's folder (one level, 0700: the records hold the
+ * archives' data) when it is missing. */
+static int rrdstore_journal_dir(const char *path, struct hr_err *err)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	if (hr_strlcpy(dir, path, sizeof(dir)) >= sizeof(dir))
+		return hr_err_set(err, "rrdstore: %.100s...: journal name too long", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return hr_err_errno(err, errno, "rrdstore: cannot create folder %s", dir);
+	return 0;
+}
+
+int rrdstore_set_journal(struct rrdstore *st, const char *path, struct hr_err *note,
+			 struct hr_err *err)
+{
+	unsigned char fixed[RRDSTORE_UNDO_FIXED], *buf = NULL;
+	struct rrdstore_undo u;
+	struct hr_err e;
+	struct stat sb;
+	uint64_t reclen;
+	ssize_t r;
+	int fd, rc = -1, found = 0;
+
+	note->msg[0] = '\0';
+	if (st->be != &rrdstore_files)
+		return hr_err_set(err, "rrdstore: %s: rrdcached makes its own updates; no undo journal",
+				  st->dir);
+	if (st->jfd >= 0)
+		return hr_err_set(err, "rrdstore: %s: has a journal already", st->dir);
+	if (strncmp(path, st->dir, st->dirlen) == 0 && path[st->dirlen] == '/')
+		return hr_err_set(err, "rrdstore: journal %s: not in the archives' folder %s", path,
+				  st->dir);
+	if (rrdstore_journal_dir(path, err) < 0)
+		return -1;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return hr_err_errno(err, errno, "rrdstore: journal %s", path);
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		hr_err_set(err, "rrdstore: journal %s: not a regular file", path);
+		goto out;
+	}
+	do
+		r = pread(fd, fixed, sizeof(fixed), 0);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		hr_err_errno(err, errno, "rrdstore: journal %s", path);
+		goto out;
+	}
+	if ((size_t)r < sizeof(fixed) || memcmp(fixed, RRDSTORE_UNDO_MAGIC, 4) != 0)
+		goto ready; /* no record: the last update finished */
+	found = 1;
+	reclen = rrdstore_get64(fixed + 16);
+	if (reclen < sizeof(fixed) || reclen > (uint64_t)sb.st_size || reclen > RRDSTORE_UNDO_MAX) {
+		hr_err_set(note, "rrdstore: journal %s: discarded an undo record of %llu bytes in a file of %lld (written only in part; no archive was touched yet)",
+			   path, (unsigned long long)reclen, (long long)sb.st_size);
+		goto discard;
+	}
+	buf = malloc((size_t)reclen);
+	if (buf == NULL) {
+		hr_err_set(err, "rrdstore: journal %s: out of memory", path);
+		goto out;
+	}
+	if (rrdstore_pread_all(fd, buf, (size_t)reclen, 0) < 0) {
+		hr_err_errno(err, errno, "rrdstore: journal %s", path);
+		goto out;
+	}
+	if (rrdstore_undo_parse(buf, (size_t)reclen, &u, &e) != 1) {
+		hr_err_set(note, "rrdstore: journal %s: discarded: %s%s", path, e.msg,
+			   strstr(e.msg, "checksum") ? " (no archive was touched yet)" : "");
+		goto discard;
+	}
+	switch (rrdstore_undo_apply(st->dir, &u, 1, &e)) {
+	case 0:
+		hr_err_set(note, "rrdstore: rolled back an interrupted update of %s/%.*s", st->dir,
+			   (int)u.namelen, u.name);
+		break;
+	case 1:
+		hr_err_set(note, "rrdstore: journal %s: discarded an undo record: %s", path, e.msg);
+		break;
+	default:
+		/* The record stays for the next try. */
+		hr_err_set(err, "rrdstore: cannot roll back an interrupted update: %s", e.msg);
+		goto out;
+	}
+discard:
+	if (rrdstore_undo_clear(fd) < 0 || fsync(fd) < 0) {
+		hr_err_errno(err, errno, "rrdstore: journal %s: cannot clear the record", path);
+		goto out;
+	}
+ready:
+	st->jfd = fd;
+	fd = -1;
+	rc = found;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return rc;
 }
 
 /* A relative folder that stays inside the daemon's base: no leading '/',
@@ -749,6 +1364,7 @@ struct rrdstore *rrdstore_new_rrdcached(const char *daemon, const char *relative
 		hr_err_set(err, "rrdstore: out of memory");
 		return NULL;
 	}
+	st->jfd = -1;
 	st->be = &rrdstore_cached;
 	st->cached = rrdcached_new(daemon, err);
 	if (st->cached == NULL)
@@ -809,6 +1425,9 @@ void rrdstore_destroy(struct rrdstore *st)
 	}
 	free(st->buckets);
 	free(st->dir);
+	if (st->jfd >= 0)
+		close(st->jfd);
+	free(st->jbuf);
 	rrdcached_destroy(st->cached);
 	free(st);
 }

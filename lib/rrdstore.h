@@ -25,6 +25,28 @@ struct rrdstore;
 struct rrdstore *rrdstore_new(const char *dir, struct hr_err *err);
 void rrdstore_destroy(struct rrdstore *st);
 
+/* Gives a files store (rrdstore_new) an undo journal at PATH (created mode
+ * 0600, its folder 0700 when missing; it must not be in the store's folder,
+ * which holds archives only). Before every update of an archive the bytes
+ * the update can change are saved there, and invalidated after it: librrd
+ * writes an update in several steps, and a process killed between them
+ * leaves an archive whose rows are ahead of its last update, which a resend
+ * of the same values would shift by a row. Call it at start-up, before any
+ * write: a record left by an update that was cut short is put back into
+ * its archive (synced), so that the archive is as it was before that
+ * update. Returns 0 (nothing to do), 1 when the journal held a record:
+ * note then says what was done, for the caller to log ("rrdstore: rolled
+ * back an interrupted update of FILE", or why it was discarded: written in
+ * part, naming a file outside the store's folder, or one that changed
+ * since), or -1 (err filled: rrdcached store, a journal already set, the
+ * journal cannot be opened, or the archive cannot be written back; then
+ * the record stays for the next try). Borrows path. Afterwards an archive
+ * that is not in the layout this librrd writes (header and rows must add
+ * up to its size) is not updated (the write fails and says why). One
+ * journal per store: no two stores may share one. */
+int rrdstore_set_journal(struct rrdstore *st, const char *path, struct hr_err *note,
+			 struct hr_err *err);
+
 /* The same archives written through the rrdcached at DAEMON (an address as
  * rrdcached.h takes), in RELATIVE_DIR of the daemon's base folder: files
  * are named RELATIVE_DIR/PROBE-INSTANCE.rrd to the daemon, which must run
@@ -104,5 +126,33 @@ int rrdstore_path(const struct rrdstore *st, char *dst, size_t n, const char *pr
  * of 366); archives of the same steps per row are one archive with the
  * longer retention; one step per row keeps AVERAGE only. 0 for step 0. */
 size_t rrdstore_bytes_per_ds(unsigned step, int keep_min);
+
+/* --- the undo record, without the store (tests, fuzzing) --- */
+
+/* A record read back: pointers into the buffer it was parsed from. */
+struct rrdstore_undo {
+	const char *name;             /* namelen bytes, not NUL-terminated */
+	size_t namelen;
+	unsigned long long filesize;
+	unsigned long long hdrlen;
+	const unsigned char *hdr;     /* hdrlen bytes, for offset 0 */
+	const unsigned char *segs;    /* nseg times: u64 offset, u64 length, bytes */
+	unsigned nseg;
+};
+
+/* Builds in *buf (grown with realloc, *cap bytes; caller frees) the undo
+ * record of the archive open as fd, called NAME in its folder, for an
+ * update whose latest time is tmax: *len bytes. -1 (err filled) when fd is
+ * not an archive of the layout this librrd writes, or on I/O failure. */
+int rrdstore_undo_build(int fd, const char *name, time_t tmax, unsigned char **buf,
+			size_t *cap, size_t *len, struct hr_err *err);
+
+/* Reads the record at the start of buf (len bytes). 1: a whole, sensible
+ * record into u; 0: no record (no magic: cleared, or an empty journal);
+ * -1 (err filled): cut short, bad checksum, or a record that does not hold
+ * together or names anything but a plain archive name. Never reads past
+ * len. */
+int rrdstore_undo_parse(const unsigned char *buf, size_t len, struct rrdstore_undo *u,
+			struct hr_err *err);
 
 #endif

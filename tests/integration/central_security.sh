@@ -117,12 +117,14 @@ protocol() {
 	unchanged "$d"
 }
 
-# Only what the legitimate host may make: DATA/headroom.db* and files
-# directly in DATA/rrd/web1; nothing else in DATA, BOX or the test folder.
+# Only what the legitimate host may make: DATA/headroom.db*, its undo
+# journal DATA/journal/web1.undo and files directly in DATA/rrd/web1;
+# nothing else in DATA, BOX or the test folder.
 only_legit_files() {
 	[ "$(ls -A "$BOX")" = data ] || return 1
-	ls -A "$DATA" | grep -v -e '^rrd$' -e '^headroom\.db' && return 1
+	ls -A "$DATA" | grep -v -e '^rrd$' -e '^journal$' -e '^headroom\.db' && return 1
 	[ "$(ls -A "$DATA/rrd")" = web1 ] || return 1
+	[ ! -e "$DATA/journal" ] || [ "$(ls -A "$DATA/journal")" = web1.undo ] || return 1
 	[ -z "$(find "$DATA/rrd/web1" -mindepth 1 ! -type f)" ] || return 1
 	[ ! -e "$T/etc" ] && [ ! -e "$T/x" ] && [ ! -e /tmp/x ] || return 1
 	return 0

@@ -41,13 +41,15 @@ static void test_minimal_insecure(void)
 static void test_full(void)
 {
 	const char *dir = tmpdir_new("ccfg");
-	char text[4096], cert[512];
+	char text[4096], cert[512], rules[600];
 	struct central_config cfg;
 	struct hr_errs errs;
 
 	write_file(dir, "/c.pem", "x", 1);
 	write_file(dir, "/k.pem", "x", 1);
+	write_file(dir, "/rules.json", "{\"rules\": []}", 14);
 	snprintf(cert, sizeof(cert), "%s", dir);
+	snprintf(rules, sizeof(rules), "%s/rules.json", dir);
 	snprintf(text, sizeof(text),
 		 "{\"listen\": \"[::1]:9443\", \"tls\": {\"cert\": \"%s/c.pem\", \"key\": \"%s/k.pem\","
 		 " \"client_ca\": \"%s/c.pem\"}, \"insecure_http\": false, \"data_dir\": \"/var/x\","
@@ -55,10 +57,10 @@ static void test_full(void)
 		 " \"hosts\": {\"web1\": {\"token_sha256\": \"" H64 "\"}, \"db-2.example.org\": {\"token_sha256\": \"%s\"}},"
 		 " \"rrdcached\": \"unix:/run/rrdcached.sock\","
 		 " \"pull\": [{\"host\": \"db1\", \"url\": \"ssh://monitor@db1:22\", \"key\": \"%s/k.pem\", \"known_hosts\": \"%s/c.pem\"}],"
-		 " \"rules\": \"/etc/headroom/rules.json\","
+		 " \"rules\": \"%s\","
 		 " \"notify\": [{\"type\": \"webhook\", \"url\": \"https://hooks.example/alert\"}]}",
 		 cert, cert, cert,
-		 "ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789", cert, cert);
+		 "ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789", cert, cert, rules);
 	CU_ASSERT_EQUAL_FATAL(parse(text, &cfg, &errs), 0);
 	CU_ASSERT_STRING_EQUAL(cfg.listen, "[::1]:9443");
 	CU_ASSERT_PTR_NOT_NULL(cfg.tls_cert);
@@ -69,7 +71,7 @@ static void test_full(void)
 	CU_ASSERT_STRING_EQUAL(cfg.rrdcached, "unix:/run/rrdcached.sock");
 	CU_ASSERT_EQUAL(cfg.npull, 1);
 	CU_ASSERT_EQUAL(cfg.nnotify, 1);
-	CU_ASSERT_STRING_EQUAL(cfg.rules, "/etc/headroom/rules.json");
+	CU_ASSERT_STRING_EQUAL(cfg.rules, rules);
 	central_config_free(&cfg);
 	hr_errs_free(&errs);
 	rm_rf(dir);
@@ -183,6 +185,32 @@ static void test_hex(void)
 	CU_ASSERT_EQUAL(central_hex32("", out), -1);
 }
 
+/* The rules file is loaded and validated; its problems carry its name and
+ * the JSON path inside it. */
+static void test_rules_file(void)
+{
+	const char *dir = tmpdir_new("ccfgr");
+	const char *bad = "{\"rules\": [{\"name\": \"x\", \"match\": {\"probe\": \"fs\"},"
+			  " \"value\": \"used\", \"warning\": 90, \"for\": \"2x\"}]}";
+	char text[1024], file[600], want[700];
+	struct central_config cfg;
+	struct hr_errs errs;
+
+	write_file(dir, "/rules.json", bad, strlen(bad));
+	snprintf(file, sizeof(file), "%s/rules.json", dir);
+	snprintf(text, sizeof(text), "{\"insecure_http\": true, \"rules\": \"%s\"}", file);
+	CU_ASSERT_EQUAL(parse(text, &cfg, &errs), -1);
+	snprintf(want, sizeof(want), "%s: rules[0].for: ", file);
+	CU_ASSERT(errs_has(&errs, want, 1));
+	hr_errs_free(&errs);
+	snprintf(text, sizeof(text), "{\"insecure_http\": true, \"rules\": \"%s/none.json\"}",
+		 dir);
+	CU_ASSERT_EQUAL(parse(text, &cfg, &errs), -1);
+	CU_ASSERT_EQUAL(errs.count, 1);
+	hr_errs_free(&errs);
+	rm_rf(dir);
+}
+
 static CU_TestInfo tests[] = {
 	{ "minimal insecure config, defaults", test_minimal_insecure },
 	{ "every key of DESIGN.md", test_full },
@@ -190,6 +218,7 @@ static CU_TestInfo tests[] = {
 	{ "tls, types, JSON", test_tls_problems },
 	{ "listen addresses", test_listen },
 	{ "token hash hex", test_hex },
+	{ "the rules file is validated", test_rules_file },
 	CU_TEST_INFO_NULL,
 };
 
