@@ -44,6 +44,8 @@ struct series {
 	double step;      /* the spike detector's */
 	double cap;       /* the forecaster's capacity */
 	double next_eval; /* the next forecast evaluation (0: none yet) */
+	struct forecast_result last; /* the last evaluation's, for the dashboards */
+	double last_at;   /* its time (0: none since start) */
 	int active;       /* the last observation emitted was active */
 	int fresh;        /* nothing emitted since start */
 	int matched;      /* the rule takes the instance's current labels */
@@ -838,6 +840,8 @@ static void forecast_evaluate(struct series *se, const struct hr_sample *s, doub
 	se->dirty = 1;
 	if (se->fc == NULL || forecast_eval(se->fc, at, &res) < 0)
 		return;
+	se->last = res;
+	se->last_at = at;
 	forecast_emit(se, s, at, &res, ob);
 }
 
@@ -1458,6 +1462,111 @@ void analyzer_get_stats(struct analyzer *an, struct analyzer_stats *st)
 		}
 	}
 	pthread_mutex_unlock(&an->lock);
+}
+
+/* The forecast a series would show now when none was evaluated since start
+ * (restored state): evaluated on a copy, so that the hold is not advanced. */
+static int forecast_peek(struct series *se)
+{
+	struct forecast_result res;
+	struct forecast *copy;
+	struct hr_err err;
+	uint8_t *buf = NULL;
+	size_t len;
+
+	if (se->fc == NULL || se->in->t <= 0 || forecast_save(se->fc, &buf, &len, &err) < 0)
+		return -1;
+	copy = forecast_load(buf, len, &err);
+	free(buf);
+	if (copy == NULL)
+		return -1;
+	if (forecast_eval(copy, se->in->t, &res) == 0) {
+		se->last = res;
+		se->last_at = se->in->t;
+	}
+	forecast_free(copy);
+	return se->last_at > 0 ? 0 : -1;
+}
+
+struct fc_copy {
+	struct analyzer_forecast f;
+	char *key; /* rule\0host\0probe\0instance\0 */
+};
+
+int analyzer_forecasts(struct analyzer *an,
+		       int (*fn)(void *arg, const struct analyzer_forecast *f), void *arg)
+{
+	struct fc_copy *v = NULL, *nv;
+	size_t n = 0, cap = 0, i, j;
+	int rc = 0;
+
+	pthread_mutex_lock(&an->lock);
+	for (i = 0; i < an->tabsize && rc == 0; i++) {
+		struct inst *in;
+
+		for (in = an->tab[i]; in != NULL && rc == 0; in = in->next) {
+			for (j = 0; j < in->nser; j++) {
+				struct series *se = in->ser[j];
+				struct fc_copy *c;
+				size_t rl;
+
+				if (se->r->detector != RULE_FORECAST || se->fc == NULL || !se->matched)
+					continue;
+				if (se->last_at == 0 && forecast_peek(se) < 0)
+					continue;
+				if (n == cap) {
+					cap = cap ? 2 * cap : 64;
+					nv = realloc(v, cap * sizeof(*v));
+					if (nv == NULL) {
+						rc = -1;
+						break;
+					}
+					v = nv;
+				}
+				c = &v[n];
+				rl = strlen(se->r->name) + 1;
+				c->key = malloc(rl + in->keylen);
+				if (c->key == NULL) {
+					rc = -1;
+					break;
+				}
+				memcpy(c->key, se->r->name, rl);
+				memcpy(c->key + rl, in->key, in->keylen);
+				memset(&c->f, 0, sizeof(c->f));
+				c->f.capacity = se->cap;
+				c->f.at = se->last_at;
+				c->f.valid = se->last.valid;
+				c->f.state = (int)se->last.state;
+				c->f.value = se->last.value;
+				c->f.eta = se->last.eta;
+				c->f.eta_early = se->last.eta_early;
+				c->f.eta_late = se->last.eta_late;
+				c->f.slope = se->last.slope;
+				c->f.slope_lo = se->last.slope_lo;
+				c->f.slope_hi = se->last.slope_hi;
+				c->f.segment_start = se->last.segment_start;
+				c->f.sawtooth = se->last.sawtooth;
+				n++;
+			}
+		}
+	}
+	pthread_mutex_unlock(&an->lock);
+	for (i = 0; i < n; i++) {
+		struct analyzer_forecast *f = &v[i].f;
+
+		f->rule = v[i].key;
+		f->host = f->rule + strlen(f->rule) + 1;
+		f->probe = f->host + strlen(f->host) + 1;
+		f->instance = f->probe + strlen(f->probe) + 1;
+		if (rc == 0 && fn(arg, f) != 0)
+			rc = 1;
+	}
+	for (i = 0; i < n; i++)
+		free(v[i].key);
+	free(v);
+	if (rc < 0)
+		return -1;
+	return (int)n;
 }
 
 void analyzer_free(struct analyzer *an)

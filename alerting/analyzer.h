@@ -105,6 +105,25 @@ struct analyzer_stats {
 };
 void analyzer_get_stats(struct analyzer *an, struct analyzer_stats *st);
 
+/* The latest forecast of every series a forecast rule judges, for the
+ * dashboards and the API. Strings are valid during the call only. */
+struct analyzer_forecast {
+	const char *rule, *host, *probe, *instance;
+	double capacity;           /* the value at which it is full */
+	double at;                 /* when it was evaluated (0: not yet) */
+	int valid;                 /* enough history for a trend */
+	int state;                 /* enum forecast_state: 0 none, 1 warning, 2 critical */
+	double value;              /* the last sample */
+	double eta, eta_early, eta_late; /* unix seconds; INFINITY: not due */
+	double slope, slope_lo, slope_hi; /* growth per day and its interval */
+	double segment_start;      /* the current trend's first bucket */
+	int sawtooth;
+};
+/* Calls fn for each (copied under the lock, called without it). A nonzero
+ * return from fn stops. Returns how many were passed, or -1 on no memory. */
+int analyzer_forecasts(struct analyzer *an,
+		       int (*fn)(void *arg, const struct analyzer_forecast *f), void *arg);
+
 /* Frees an (does not save: call analyzer_save first); an may be NULL. */
 void analyzer_free(struct analyzer *an);
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "central_config.h"
+#include "alerts.h"
 #include "cfg.h"
 #include "notify.h"
 #include "rrdcached.h"
@@ -18,8 +19,9 @@
 
 static const char *const top_keys[] = {
 	"listen", "tls", "insecure_http", "data_dir", "max_body_bytes", "hosts",
-	"rrdcached", "pull", "rules", "notify", NULL,
+	"rrdcached", "pull", "rules", "notify", "alerts", "web", NULL,
 };
+static const char *const web_keys[] = { "listen", "tls", "insecure_http", NULL };
 static const char *const tls_keys[] = { "cert", "key", "client_ca", NULL };
 static const char *const host_keys[] = { "token_sha256", NULL };
 static const char *const pull_keys[] = {
@@ -504,6 +506,77 @@ static void check_rules(const char *file, struct hr_errs *errs)
 	hr_errs_free(&rerrs);
 }
 
+/* A loopback address (127.0.0.0/8, ::1, ::ffff:127.x): reachable from this
+ * machine only, so plain HTTP there does not cross a network. */
+static int is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+
+		return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+		static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+		if (IN6_IS_ADDR_LOOPBACK(&a->sin6_addr))
+			return 1;
+		return memcmp(a->sin6_addr.s6_addr, v4mapped, 12) == 0 &&
+		       a->sin6_addr.s6_addr[12] == 127;
+	}
+	return 0;
+}
+
+/* "web": {"listen": ADDR, "tls": {"cert", "key"}, "insecure_http": bool}:
+ * a second listener that serves the dashboards only (no ingest). Without
+ * "tls" it serves plain HTTP, which is refused on an address other than
+ * loopback unless "insecure_http" is true (a proxy in front terminates
+ * TLS, say). */
+static void parse_web(const cJSON *obj, struct central_config *cfg, struct hr_errs *errs)
+{
+	const cJSON *tls;
+	int b;
+
+	if (!cJSON_IsObject(obj)) {
+		hr_errs_add(errs, "web", "expected an object {\"listen\": \"127.0.0.1:8080\"}");
+		return;
+	}
+	hr_cfg_check_keys(obj, "web", web_keys, errs);
+	if (hr_cfg_bool(obj, "insecure_http", "web", &b, errs) == 1)
+		cfg->web_insecure_http = b;
+	tls = cJSON_GetObjectItemCaseSensitive(obj, "tls");
+	if (tls != NULL) {
+		static const char *const keys[] = { "cert", "key", NULL };
+
+		if (!cJSON_IsObject(tls)) {
+			hr_errs_add(errs, "web.tls", "expected an object {\"cert\": ..., \"key\": ...}");
+		} else {
+			hr_cfg_check_keys(tls, "web.tls", keys, errs);
+			if (hr_cfg_string(tls, "cert", "web.tls", &cfg->web_tls_cert, errs) == 0)
+				hr_errs_add(errs, "web.tls", "missing \"cert\"");
+			if (hr_cfg_string(tls, "key", "web.tls", &cfg->web_tls_key, errs) == 0)
+				hr_errs_add(errs, "web.tls", "missing \"key\"");
+			check_file("web.tls", "cert", cfg->web_tls_cert, errs);
+			check_file("web.tls", "key", cfg->web_tls_key, errs);
+		}
+	}
+	if (hr_cfg_string(obj, "listen", "web", &cfg->web_listen, errs) == 0) {
+		hr_errs_add(errs, "web", "missing \"listen\"");
+	} else if (cfg->web_listen != NULL) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		unsigned short port;
+		struct hr_err err;
+
+		if (central_listen_parse(cfg->web_listen, &ss, &sl, &port, &err) < 0)
+			hr_errs_add(errs, "web.listen", "%s", err.msg);
+		else if (tls == NULL && !cfg->web_insecure_http && !is_loopback(&ss))
+			hr_errs_add(errs, "web.listen", "plain HTTP on %s, which is not a loopback "
+				    "address: give \"tls\", or set \"insecure_http\": true (a "
+				    "proxy terminates TLS)", cfg->web_listen);
+	}
+}
+
 static int config_build(cJSON *doc, struct central_config *cfg, struct hr_errs *errs)
 {
 	const cJSON *it;
@@ -564,6 +637,17 @@ static int config_build(cJSON *doc, struct central_config *cfg, struct hr_errs *
 		cfg->notify = it;
 		parse_notify(it, cfg, errs);
 	}
+	it = cJSON_GetObjectItemCaseSensitive(doc, "alerts");
+	if (it != NULL) {
+		struct alerts_params ap;
+
+		cfg->alerts = it;
+		alerts_params_default(&ap);
+		alerts_params_parse(it, "alerts", &ap, errs);
+	}
+	it = cJSON_GetObjectItemCaseSensitive(doc, "web");
+	if (it != NULL)
+		parse_web(it, cfg, errs);
 	return hr_errs_any(errs) ? -1 : 0;
 }
 

@@ -58,6 +58,9 @@ struct central_config {
 	const char *rules;           /* the rules file: loaded once and valid */
 	const cJSON *notify;         /* the "notify" array (borrowed), or NULL */
 	const cJSON *alerts;         /* the "alerts" object (borrowed), or NULL */
+	const char *web_listen;      /* "web": the dashboards' own listener, or NULL */
+	const char *web_tls_cert, *web_tls_key; /* NULL: plain HTTP (loopback) */
+	int web_insecure_http;
 };
 
 /* Parses and validates text (len bytes) into cfg. Every problem is added to

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "pull.h"
 #include "util.h"
+#include "watch.h"
 
 #define THREAD_POOL 4
 #define STALE_CHECK 10 /* seconds between looks for hosts that stopped sending */
@@ -103,15 +104,6 @@ static void log_errs(const char *what, const struct hr_errs *errs)
 		hr_log_err("%s: %s", what, errs->items[i]);
 }
 
-/* Honest about what this build does with the keys of later features. */
-static void log_unbuilt(const struct central_config *cfg)
-{
-	if (cfg->rules != NULL)
-		hr_log_warnx("config: \"rules\" is not implemented yet: no alerting");
-	if (cfg->nnotify > 0)
-		hr_log_warnx("config: \"notify\" is not implemented yet: nobody is notified");
-}
-
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[HR_ERR_MAX];
@@ -181,6 +173,16 @@ static struct MHD_Daemon *start_http(const struct central_config *cfg, struct in
 				MHD_OPTION_END);
 }
 
+static int same_str(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static int same_json(const cJSON *a, const cJSON *b)
+{
+	return a == b || (a != NULL && b != NULL && cJSON_Compare(a, b, 1));
+}
+
 /* SIGHUP: new hosts and tokens from the config file, and the pull entries
  * (the puller is stopped and started anew). Other keys (listen, TLS,
  * data_dir) need a restart; a change there is logged as ignored. */
@@ -204,6 +206,9 @@ static void reload(const struct opts *o, const struct central_config *cur, struc
 	    cfg.max_body_bytes != cur->max_body_bytes || cfg.insecure_http != cur->insecure_http)
 		hr_log_warnx("reload: listen, tls, data_dir, max_body_bytes and insecure_http "
 			     "change only with a restart");
+	if (!same_str(cfg.rules, cur->rules) || !same_json(cfg.notify, cur->notify) ||
+	    !same_json(cfg.alerts, cur->alerts) || !same_str(cfg.web_listen, cur->web_listen))
+		hr_log_warnx("reload: rules, notify, alerts and web change only with a restart");
 	if (ingest_set_hosts(in, cfg.hosts, cfg.nhosts, &err) < 0)
 		hr_log_err("reload refused: %s", err.msg);
 	else
@@ -223,6 +228,8 @@ static int run_daemon(const struct opts *o)
 	struct ingest *in = NULL;
 	struct MHD_Daemon *d = NULL;
 	struct pull *pl = NULL;
+	struct watch *w = NULL;
+	struct ingest_observer obs;
 	char *pem_cert = NULL, *pem_key = NULL, *pem_ca = NULL;
 	sigset_t set;
 	time_t last_check = 0;
@@ -235,7 +242,6 @@ static int run_daemon(const struct opts *o)
 		return 2;
 	}
 	hr_errs_free(&errs);
-	log_unbuilt(&cfg);
 	if (cfg.nhosts == 0)
 		hr_log_warnx("config: no \"hosts\": every request is refused (401) until one is added");
 	in = ingest_new(cfg.data_dir, cfg.max_body_bytes, &err);
@@ -244,6 +250,16 @@ static int run_daemon(const struct opts *o)
 		hr_log_err("%s", err.msg);
 		goto out;
 	}
+	/* Before any thread (MHD's, the puller's): it initialises libcurl. */
+	w = watch_start(&cfg, &err);
+	if (w == NULL) {
+		hr_log_err("alerting: %s", err.msg);
+		goto out;
+	}
+	watch_set_host_count(w, (int)(cfg.nhosts + cfg.npull));
+	watch_observer(w, &obs);
+	ingest_set_observer(in, &obs);
+	ingest_set_since(in, time(NULL));
 	if (cfg.rrdcached != NULL)
 		hr_log_info("writing the archives through rrdcached at %s (files in its base folder)",
 			    cfg.rrdcached);
@@ -289,6 +305,8 @@ static int run_daemon(const struct opts *o)
 out:
 	pull_stop(pl);
 	MHD_stop_daemon(d);
+	/* Nothing feeds the analyzer now: its state is saved last. */
+	watch_stop(w);
 	ingest_destroy(in);
 	central_config_free(&cfg);
 	free(pem_cert);

@@ -430,6 +430,25 @@ static void test_spike(void)
 	rec_free(&rec);
 }
 
+/* analyzer_forecasts() into one record (the last one for fs "/"). */
+struct fc_seen {
+	int n;
+	char rule[64], host[64], instance[64];
+	struct analyzer_forecast f;
+};
+
+static int fc_take(void *arg, const struct analyzer_forecast *f)
+{
+	struct fc_seen *fs = arg;
+
+	fs->n++;
+	snprintf(fs->rule, sizeof(fs->rule), "%s", f->rule);
+	snprintf(fs->host, sizeof(fs->host), "%s", f->host);
+	snprintf(fs->instance, sizeof(fs->instance), "%s", f->instance);
+	fs->f = *f;
+	return 0;
+}
+
 /* A file system filling linearly from 20 % to full in 60 days, hourly. */
 static void test_forecast(void)
 {
@@ -472,6 +491,22 @@ static void test_forecast(void)
 	/* Hourly: evaluations are an hour apart, on the hour. */
 	for (k = 1; k < n; k++)
 		CU_ASSERT(fmod(g[k]->t, HOUR) == 0 && g[k]->t > g[k - 1]->t);
+	/* The dashboards see the last evaluation: the same ETA and bounds. */
+	{
+		struct fc_seen fs = { 0 };
+
+		CU_ASSERT_EQUAL(analyzer_forecasts(an, fc_take, &fs), 1);
+		CU_ASSERT_EQUAL_FATAL(fs.n, 1);
+		CU_ASSERT_STRING_EQUAL(fs.rule, "forecast_fs_used");
+		CU_ASSERT_STRING_EQUAL(fs.host, "web1");
+		CU_ASSERT_EQUAL(fs.f.state, 2);
+		CU_ASSERT(fs.f.valid && fs.f.capacity == 100);
+		CU_ASSERT_EQUAL(fs.f.at, g[n - 1]->t);
+		CU_ASSERT_EQUAL(fs.f.eta, g[n - 1]->eta);
+		CU_ASSERT_EQUAL(fs.f.eta_early, g[n - 1]->eta_early);
+		CU_ASSERT(fs.f.slope > 1.2 && fs.f.slope < 1.45); /* 80 % in 60 d */
+		CU_ASSERT(fs.f.slope_lo <= fs.f.slope && fs.f.slope <= fs.f.slope_hi);
+	}
 
 	/* The samples stop: the tick evaluates once the next hour is well
 	 * past, at that hour, once. */
@@ -619,7 +654,16 @@ static void test_restart(void)
 	analyzer_free(an);
 	an = analyzer_new(rs, db, rec_emit, &b, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(an);
-	run_fleet(an, cut, DAYS * 288);
+	run_fleet(an, cut, cut + 1);
+	{
+		/* Restored, not evaluated since: the forecast is shown all the
+		 * same (evaluated on a copy, the hold not advanced). */
+		struct fc_seen fs = { 0 };
+
+		CU_ASSERT(analyzer_forecasts(an, fc_take, &fs) >= 1);
+		CU_ASSERT(fs.n >= 1 && fs.f.at > 0);
+	}
+	run_fleet(an, cut + 1, DAYS * 288);
 	analyzer_get_stats(an, &stats);
 	CU_ASSERT(stats.loaded >= 5);
 	CU_ASSERT_EQUAL(stats.dropped, 0);

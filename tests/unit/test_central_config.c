@@ -211,6 +211,51 @@ static void test_rules_file(void)
 	rm_rf(dir);
 }
 
+/* "alerts" is checked as the lifecycle reads it; "web" needs TLS off
+ * loopback unless insecure_http says a proxy is in front. */
+static void test_alerts_and_web(void)
+{
+	struct central_config cfg;
+	struct hr_errs errs;
+
+	CU_ASSERT_EQUAL_FATAL(parse("{\"insecure_http\": true, \"alerts\": {\"group_wait\": \"5s\","
+				    " \"repeat_interval\": \"2h\"}, \"web\": {\"listen\": \"127.0.0.1:8080\"}}",
+				    &cfg, &errs), 0);
+	CU_ASSERT_PTR_NOT_NULL(cfg.alerts);
+	CU_ASSERT_STRING_EQUAL(cfg.web_listen, "127.0.0.1:8080");
+	CU_ASSERT_PTR_NULL(cfg.web_tls_cert);
+	central_config_free(&cfg);
+	hr_errs_free(&errs);
+	CU_ASSERT_EQUAL(parse("{\"insecure_http\": true, \"web\": {\"listen\": \"[::1]:8080\"}}",
+			      &cfg, &errs), 0);
+	central_config_free(&cfg);
+	hr_errs_free(&errs);
+	CU_ASSERT_EQUAL(parse("{\"insecure_http\": true, \"web\": {\"listen\": \"0.0.0.0:8080\","
+			      " \"insecure_http\": true}}", &cfg, &errs), 0);
+	CU_ASSERT(cfg.web_insecure_http);
+	central_config_free(&cfg);
+	hr_errs_free(&errs);
+
+	CU_ASSERT_EQUAL(parse("{\"insecure_http\": true, \"alerts\": {\"group_wait\": \"soon\","
+			      " \"flap_changes\": 0, \"x\": 1}, \"web\": {\"listen\": \"0.0.0.0:8080\","
+			      " \"tls\": {\"cert\": \"/nonexistent/c.pem\"}, \"port\": 1}}", &cfg, &errs), -1);
+	CU_ASSERT(errs_has(&errs, "alerts.group_wait: ", 1));
+	CU_ASSERT(errs_has(&errs, "alerts.flap_changes: ", 1));
+	CU_ASSERT(errs_has(&errs, "alerts.x: unknown key", 1));
+	CU_ASSERT(errs_has(&errs, "web.port: unknown key", 1));
+	CU_ASSERT(errs_has(&errs, "web.tls: missing \"key\"", 1));
+	CU_ASSERT(errs_has(&errs, "web.tls.cert: cannot read /nonexistent/c.pem", 1));
+	hr_errs_free(&errs);
+	CU_ASSERT_EQUAL(parse("{\"insecure_http\": true, \"web\": {\"listen\": \"0.0.0.0:8080\"}}",
+			      &cfg, &errs), -1);
+	CU_ASSERT(errs_has(&errs, "web.listen: plain HTTP on 0.0.0.0:8080, which is not a loopback", 1));
+	hr_errs_free(&errs);
+	CU_ASSERT_EQUAL(parse("{\"insecure_http\": true, \"web\": {}, \"alerts\": []}", &cfg, &errs), -1);
+	CU_ASSERT(errs_has(&errs, "web: missing \"listen\"", 1));
+	CU_ASSERT(errs_has(&errs, "alerts: ", 1));
+	hr_errs_free(&errs);
+}
+
 static CU_TestInfo tests[] = {
 	{ "minimal insecure config, defaults", test_minimal_insecure },
 	{ "every key of DESIGN.md", test_full },
@@ -219,6 +264,7 @@ static CU_TestInfo tests[] = {
 	{ "listen addresses", test_listen },
 	{ "token hash hex", test_hex },
 	{ "the rules file is validated", test_rules_file },
+	{ "alerts and web keys", test_alerts_and_web },
 	CU_TEST_INFO_NULL,
 };
 
