@@ -28,6 +28,8 @@
 #define NHIST 3
 #define HBINS 128
 #define NOVEL_MIN 36       /* scores in the history before a new maximum counts */
+#define SEED_WEIGHT 10.0   /* scores' weight of the other kind's history kept
+			    * when the baseline changes (hist_seed) */
 #define HMAX 14.0          /* log(1 + score) of the top bin */
 #define MAD_K 1.4826       /* MAD to standard deviation for normal noise */
 
@@ -281,15 +283,37 @@ static double kth_distance(const double *a, uint32_t n, uint32_t split, double m
 	}
 }
 
+/* The MAD of sorted a[0, n) about its median med. With nonmodal, when over
+ * half of the values equal the median (a quantised, idle or intermittent
+ * series: a disk that mostly writes nothing, a CPU idle at one reading)
+ * the MAD is 0 and says nothing of how far the series moves when it does
+ * move, so that every ordinary blip scored as a 10^5-sigma event and the
+ * real anomaly was lost among them; the spread is then the median distance
+ * of the values that differ from the median. 0 only when all of them are
+ * the median (the floors take over). O(log n). */
+static double sorted_mad(const double *a, uint32_t n, double med, int nonmodal)
+{
+	uint32_t split = lower_bound(a, n, med), eq;
+	double mad;
+
+	mad = (kth_distance(a, n, split, med, (n - 1) / 2) +
+	       kth_distance(a, n, split, med, n / 2)) / 2;
+	if (mad > 0 || !nonmodal)
+		return mad;
+	eq = lower_bound(a, n, nextafter(med, INFINITY)) - split;
+	if (eq >= n)
+		return 0;
+	return kth_distance(a, n, split, med, eq + (n - eq - 1) / 2);
+}
+
+/* The rolling window's median and MAD (nonmodal: see sorted_mad). */
 static void roll_stats(const struct rollwin *w, double *med, double *mad)
 {
 	const double *a = w->sorted;
-	uint32_t n = w->n, split;
+	uint32_t n = w->n;
 
 	*med = (a[(n - 1) / 2] + a[n / 2]) / 2;
-	split = lower_bound(a, n, *med);
-	*mad = (kth_distance(a, n, split, *med, (n - 1) / 2) +
-		kth_distance(a, n, split, *med, n / 2)) / 2;
+	*mad = sorted_mad(a, n, *med, 1);
 }
 
 static struct spike *spike_alloc(const struct spike_params *p, double step, struct hr_err *err)
@@ -388,7 +412,7 @@ static int season_stats(const struct spike *s, int64_t k, uint32_t period, uint3
 {
 	double v[3 * 7];
 	int n = 0;
-	uint32_t b, split;
+	uint32_t b;
 	int j;
 
 	for (b = 1; b <= back; b++)
@@ -405,10 +429,9 @@ static int season_stats(const struct spike *s, int64_t k, uint32_t period, uint3
 	if (n < need)
 		return 0;
 	*med = median_of(v, n);
-	/* v is sorted now: its MAD as in the rolling window. */
-	split = lower_bound(v, (uint32_t)n, *med);
-	*mad = (kth_distance(v, (uint32_t)n, split, *med, (uint32_t)(n - 1) / 2) +
-		kth_distance(v, (uint32_t)n, split, *med, (uint32_t)n / 2)) / 2;
+	/* v is sorted now: its plain MAD (not the non-modal spread of the
+	 * rolling windows: of at most 21 values it would rest on a few). */
+	*mad = sorted_mad(v, (uint32_t)n, *med, 0);
 	return 1;
 }
 
@@ -468,7 +491,6 @@ static int season_day_stats(struct spike *s, int64_t k, double *med, double *mad
 {
 	double v[3 * 7], t[2 * 7 + 1];
 	int n, c, m;
-	uint32_t split;
 
 	if (!(s->col_ok && s->have_last && k == s->col_k + 1 && k == s->last_k + 1 &&
 	      s->day_slots >= 3)) {
@@ -490,9 +512,7 @@ static int season_day_stats(struct spike *s, int64_t k, double *med, double *mad
 	if (n < DAY_MIN)
 		return 0;
 	*med = (v[(n - 1) / 2] + v[n / 2]) / 2;
-	split = lower_bound(v, (uint32_t)n, *med);
-	*mad = (kth_distance(v, (uint32_t)n, split, *med, (uint32_t)(n - 1) / 2) +
-		kth_distance(v, (uint32_t)n, split, *med, (uint32_t)n / 2)) / 2;
+	*mad = sorted_mad(v, (uint32_t)n, *med, 0);
 	return 1;
 }
 
@@ -587,6 +607,32 @@ static void hist_add(struct spike *s, int h, double x)
 	}
 }
 
+/* When the scores change kind (the daily baseline takes over at two days,
+ * or is lost after a long gap), the history of the other kind is not
+ * wiped but shrunk to the weight of SEED_WEIGHT scores: it is a prior.
+ * While the history is young, a "new maximum" (see spike_update) must
+ * then beat the top 1 / (2 SEED_WEIGHT) of the first days' scores instead
+ * of whatever the few hours since the switch happened to hold: the first
+ * days are not forgotten when they would help most. The new scores
+ * outweigh the seed within an hour, but at the top of the history it
+ * decays with the rest (over long_span), and the rolling window's scores
+ * include the daily cycle: a heavier seed hides later anomalies. */
+static void hist_seed(struct spike *s)
+{
+	uint32_t b;
+	int h;
+
+	for (h = 0; h < NHIST; h++) {
+		double n = s->htotal[h] / s->inc;
+		double f = n > SEED_WEIGHT ? SEED_WEIGHT / n : 1;
+
+		for (b = 0; b < HBINS; b++)
+			s->hist[h][b] *= f / s->inc;
+		s->htotal[h] *= f / s->inc;
+	}
+	s->inc = 1;
+}
+
 int spike_update(struct spike *s, double t, double v, struct spike_event *ev)
 {
 	double kd, med_r = 0, mad_r = 0, med, mad, med_d, mad_d, fl, q, zr, up, down, a;
@@ -633,10 +679,7 @@ int spike_update(struct spike *s, double t, double v, struct spike_event *ev)
 	a = 0;
 	have_day = s->season_days > 0 && season_day_stats(s, k, &med_d, &mad_d);
 	if (have_day != s->day_mode) {
-		/* Scores of the other kind say nothing about these. */
-		memset(s->hist, 0, sizeof(s->hist));
-		memset(s->htotal, 0, sizeof(s->htotal));
-		s->inc = 1;
+		hist_seed(s);
 		s->day_mode = have_day;
 	}
 	if (have_day) {
@@ -657,6 +700,16 @@ int spike_update(struct spike *s, double t, double v, struct spike_event *ev)
 			zres = zscore(r, med, mad, fl);
 			up = fmin(up, zres);
 			down = fmin(down, -zres);
+		} else if (have_roll) {
+			/* Until the recent residuals are enough (just after
+			 * the daily baseline takes over, or after a gap), the
+			 * rolling window is the cross-check: the daily one
+			 * alone, from a handful of values at this phase, can
+			 * make an ordinary point a huge score, which would
+			 * then sit atop the young history for a week. */
+			zr = zscore(v, med_r, mad_r, fl);
+			up = fmin(up, zr);
+			down = fmin(down, -zr);
 		}
 		if (isfinite(r))
 			roll_push(&s->res, r);

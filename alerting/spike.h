@@ -1,6 +1,7 @@
 /* spike.h: the analyzer's streaming load-spike detector, one state per
  * series. Each sample is scored against robust baselines (the median and
- * MAD of a rolling window, cross-checked with the same phase of the
+ * MAD of a rolling window, or when over half of it is one value the spread
+ * of the values that differ, cross-checked with the same phase of the
  * previous days and weeks, so that a nightly job is normal), the scores go
  * through an anomaly-likelihood step (a short moving average of the scores
  * against their long-run distribution), and an alert fires at the first

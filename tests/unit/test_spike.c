@@ -2,6 +2,8 @@
  * answer is known: a spike on a noisy daily cycle is caught at its first
  * point, a nightly backup burst stops alerting once it is part of the
  * cycle, flat and quantised series stay quiet on one-step changes, an
+ * idle disk's ordinary writes score as ordinary, the switch to the daily
+ * baseline at two days keeps a seed of the first days' scores, an
  * episode alerts once, a restart from a saved state changes nothing, and
  * damaged state is refused. */
 #include "config.h"
@@ -209,6 +211,83 @@ static void test_one_alert_per_episode(void)
 	CU_ASSERT_EQUAL(r.firing - before, 1);
 	CU_ASSERT_EQUAL(r.resolved, 1);
 	spike_free(s);
+}
+
+/* A disk that mostly writes nothing: over half of every window is 0, so
+ * the MAD is 0. An ordinary write must score as ordinary (the spread is
+ * that of the values that move, not the smallest step ever seen), and a
+ * write a hundred times larger as huge. */
+static void test_idle_disk_spread(void)
+{
+	struct spike *s = new_default();
+	struct spike_event ev;
+	uint64_t st = 21;
+	long i;
+	int ordinary_alerts = 0;
+
+	for (i = 0; i < 4 * DAY_SLOTS; i++) {
+		double v = gauss(&st) > 0.85 ? 400 + 40 * gauss(&st) : 0;
+
+		CU_ASSERT(spike_update(s, T0 + (double)i * STEP, v, &ev) >= 0);
+		if (i >= 2 * DAY_SLOTS && ev.kind == SPIKE_FIRING)
+			ordinary_alerts++;
+	}
+	CU_ASSERT(ordinary_alerts <= 1);
+	CU_ASSERT(spike_update(s, T0 + (double)i++ * STEP, 420, &ev) >= 0);
+	CU_ASSERT(fabs(ev.z) < 3);
+	CU_ASSERT_EQUAL(ev.kind, SPIKE_NONE);
+	CU_ASSERT(spike_update(s, T0 + (double)i++ * STEP, 0, &ev) >= 0);
+	CU_ASSERT(spike_update(s, T0 + (double)i++ * STEP, 40000, &ev) >= 0);
+	CU_ASSERT(ev.z > 20);
+	spike_free(s);
+}
+
+/* Two days of noise around 100 with a burst to 130 every 50 minutes, then
+ * from the switch to the daily baseline (at two days) noise only, and one
+ * burst of the same size at sample q after the switch. Returns 1 if the
+ * burst alerted; *z is its score. */
+static int burst_after_switch(uint64_t seed, long q, double *z)
+{
+	struct spike *s = new_default();
+	struct spike_event ev;
+	uint64_t st = seed;
+	long i, sw = 2 * DAY_SLOTS;
+	int fired = 0;
+
+	for (i = 0; i <= sw + q; i++) {
+		double v = 100 + gauss(&st);
+
+		if ((i % 10 == 3 && i < sw) || i == sw + q)
+			v = 130;
+		CU_ASSERT(spike_update(s, T0 + (double)i * STEP, v, &ev) >= 0);
+		if (i >= sw)
+			fired += ev.kind == SPIKE_FIRING;
+	}
+	*z = ev.z;
+	spike_free(s);
+	return fired;
+}
+
+/* Cold start. Until the residuals from the daily baseline are enough, the
+ * rolling window cross-checks it: a burst a few samples after the switch
+ * scores like the bursts before it, not several times higher. And the
+ * daily baseline's young score history starts from a seed of the first
+ * days' history: eight hours after the switch, a burst of the size those
+ * days showed every 50 minutes is not a "new maximum" (without the seed
+ * every one of these runs alerted). */
+static void test_switch_keeps_seed(void)
+{
+	uint64_t seed;
+	double z;
+	int fired = 0;
+
+	for (seed = 1; seed <= 8; seed++) {
+		CU_ASSERT_EQUAL(burst_after_switch(seed * 77, 7, &z), 0);
+		CU_ASSERT(z > 10 && z < 40);
+		fired += burst_after_switch(seed * 77, 100, &z);
+		CU_ASSERT(z > 10);
+	}
+	CU_ASSERT(fired <= 2);
 }
 
 static void test_gap_and_order(void)
@@ -459,6 +538,8 @@ static CU_TestInfo tests[] = {
 	{ "a nightly backup becomes the cycle", test_nightly_backup },
 	{ "flat and quantised series, one-step changes", test_flat_and_quantised },
 	{ "one alert per episode, then resolved", test_one_alert_per_episode },
+	{ "an idle disk's writes: the spread of the values that move", test_idle_disk_spread },
+	{ "cold start: cross-checked, from a seeded history", test_switch_keeps_seed },
 	{ "gaps, order and jitter", test_gap_and_order },
 	{ "parameters are checked", test_params },
 	{ "save and load: identical future events", test_save_load_round_trip },
