@@ -1,6 +1,7 @@
 /* notify.c: what the notifiers share (see notify.h): the list of types,
  * checking and building the "notify" array, reading the Alertmanager v4
- * payload defensively, and the HTTP POST of webhook, slack and pagerduty. */
+ * payload defensively, and the HTTP POST of webhook, slack and pagerduty
+ * (with the whole state of the two that only POST). */
 #include "config.h"
 
 #include <errno.h>
@@ -393,6 +394,29 @@ void notify_http_free(struct notify_http *h)
 	free(h->ca);
 	curl_slist_free_all(h->headers);
 	memset(h, 0, sizeof(*h));
+}
+
+void *notify_http_setup(const cJSON *cfg, const char *path, struct hr_errs *errs)
+{
+	struct notify_http *h = calloc(1, sizeof(*h));
+
+	if (h == NULL) {
+		hr_errs_add(errs, path, "out of memory");
+		return NULL;
+	}
+	if (notify_http_parse(cfg, path, NULL, h, errs) < 0) {
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void notify_http_destroy(void *state)
+{
+	if (state == NULL)
+		return;
+	notify_http_free(state);
+	free(state);
 }
 
 struct reply {

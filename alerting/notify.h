@@ -105,6 +105,12 @@ struct notify_http {
 int notify_http_parse(const cJSON *cfg, const char *path, const char *default_url,
 		      struct notify_http *h, struct hr_errs *errs);
 void notify_http_free(struct notify_http *h);
+/* The whole state of a type that only POSTs (webhook, slack), in the
+ * shape of notify_type's setup and free: a new struct notify_http parsed
+ * from cfg with "url" required. NULL with the problems in errs. Caller
+ * frees with notify_http_destroy, which accepts NULL. */
+void *notify_http_setup(const cJSON *cfg, const char *path, struct hr_errs *errs);
+void notify_http_destroy(void *state);
 /* POSTs body as application/json. Returns NOTIFY_*: 2xx delivered, 408,
  * 429, 5xx and transport errors retry, other statuses drop. */
 int notify_http_post(const struct notify_http *h, const char *body, struct hr_err *err);

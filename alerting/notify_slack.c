@@ -33,21 +33,6 @@ char *notify_slack_body(const cJSON *payload)
 	return out;
 }
 
-static void *slack_setup(const cJSON *cfg, const char *path, struct hr_errs *errs)
-{
-	struct notify_http *h = calloc(1, sizeof(*h));
-
-	if (h == NULL) {
-		hr_errs_add(errs, path, "out of memory");
-		return NULL;
-	}
-	if (notify_http_parse(cfg, path, NULL, h, errs) < 0) {
-		free(h);
-		return NULL;
-	}
-	return h;
-}
-
 static int slack_send(void *state, const cJSON *payload, const char *json, struct hr_err *err)
 {
 	char *body = notify_slack_body(payload);
@@ -61,16 +46,10 @@ static int slack_send(void *state, const cJSON *payload, const char *json, struc
 	return r;
 }
 
-static void slack_free(void *state)
-{
-	notify_http_free(state);
-	free(state);
-}
-
 const struct notify_type notify_slack = {
 	.name = "slack",
 	.keys = keys,
-	.setup = slack_setup,
+	.setup = notify_http_setup,
 	.send = slack_send,
-	.free = slack_free,
+	.free = notify_http_destroy,
 };
