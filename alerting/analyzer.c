@@ -64,6 +64,8 @@ struct inst {
 	char *key;        /* host\0probe\0instance\0 */
 	size_t keylen;
 	double t;         /* the last sample's time (0: none) */
+	double arrived;   /* the tick's clock when that sample came (its own
+			   * time before the first tick) */
 	uint64_t labels_sig;
 	int matched_once;
 	size_t ncnt;
@@ -102,6 +104,7 @@ struct analyzer {
 	double last_forget; /* the tick's now at the last look for silent ones */
 	double last_prune;
 	double last_t;     /* the latest sample or tick time seen */
+	double tick_now;   /* the last tick's now: the clock samples arrive by */
 	int resave_all;    /* a save failed: write everything next time */
 	struct analyzer_stats stats;
 };
@@ -1052,6 +1055,9 @@ int analyzer_observe(struct analyzer *an, const char *host, const struct hr_samp
 	}
 	if (t > an->last_t)
 		an->last_t = t;
+	/* A backfill (an agent's spool, the demo) sends old samples now: the
+	 * tick must not take its series for stopped ones. */
+	in->arrived = an->tick_now > 0 ? an->tick_now : t;
 	d = derive(in, s, st, &dbuf);
 	for (i = 0; i < in->nser; i++) {
 		struct series *se = in->ser[i];
@@ -1316,10 +1322,14 @@ static void forget_silent(struct analyzer *an, double now)
 		while (*pp != NULL) {
 			struct inst *in = *pp;
 			int dirty = in->dirty && an->db != NULL;
+			/* A backfill's old samples arrive now: silence is
+			 * counted from the later of the two. */
+			double seen = in->arrived > in->t ? in->arrived : in->t;
 
 			for (j = 0; j < in->nser && !dirty; j++)
 				dirty = in->ser[j]->dirty && an->db != NULL;
-			if (in->t == 0 || now - in->t <= FORGET_AFTER || dirty || an->resave_all) {
+
+			if (in->t == 0 || now - seen <= FORGET_AFTER || dirty || an->resave_all) {
 				pp = &in->next;
 				continue;
 			}
@@ -1360,6 +1370,7 @@ int analyzer_tick(struct analyzer *an, double now)
 
 	OBSBUF_INIT(ob);
 	pthread_mutex_lock(&an->lock);
+	an->tick_now = now;
 	/* Before the evaluations below, which change the state of silent
 	 * series that the last save wrote. */
 	if (now - an->last_forget >= FORECAST_EVERY) {
@@ -1378,7 +1389,8 @@ int analyzer_tick(struct analyzer *an, double now)
 				struct series *se = in->ser[j];
 
 				if (se->r->detector != RULE_FORECAST || se->fc == NULL ||
-				    se->next_eval == 0 || se->next_eval + FORECAST_EVERY > now)
+				    se->next_eval == 0 || se->next_eval + FORECAST_EVERY > now ||
+				    in->arrived + FORECAST_EVERY > now)
 					continue;
 				forecast_evaluate(se, NULL,
 						  floor((now - FORECAST_EVERY) / FORECAST_EVERY) *

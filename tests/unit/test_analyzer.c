@@ -837,6 +837,50 @@ static void *work(void *arg)
 	return NULL;
 }
 
+/* A backfill: 40 days of a filling file system sent in a few seconds of
+ * wall time (an agent's spool after an outage, the demo), the tick running
+ * on the wall clock meanwhile. The tick must not take the series for a
+ * stopped one (evaluating it at the wall clock's hour would make the
+ * forecaster drop every older sample), and nothing may leave memory. */
+static void test_backfill(void)
+{
+	struct rules *rs = rules_defaults(NULL);
+	struct rec rec;
+	struct analyzer *an;
+	struct analyzer_stats st;
+	struct hr_sample s;
+	struct hr_err err;
+	static const struct got *g[2000];
+	double wall = T0 + 45 * DAY;
+	size_t n, k;
+	int active = 0;
+	long i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
+	rec_init(&rec);
+	an = analyzer_new(rs, NULL, rec_emit, &rec, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(an);
+	analyzer_tick(an, wall); /* the central ticks from its start */
+	for (i = 0; i < 40 * 24; i++) {
+		fs_sample(&s, T0 + HOUR * i, 100, 20 + 80 * i / (42.0 * 24));
+		analyzer_observe(an, "web1", &s, 3600);
+		if (i % 50 == 0)
+			analyzer_tick(an, wall + i / 50);
+	}
+	n = of_rule(&rec, "forecast_fs_used", g, 2000);
+	for (k = 0; k < n; k++)
+		active += g[k]->active;
+	CU_ASSERT(n >= 2);
+	CU_ASSERT(active > 0);   /* the forecaster saw the growth */
+	for (k = 0; k < n; k++)  /* and was evaluated in sample time only */
+		CU_ASSERT(g[k]->t < T0 + 40 * DAY);
+	analyzer_get_stats(an, &st);
+	CU_ASSERT_EQUAL(st.instances, 1);
+	analyzer_free(an);
+	rules_free(rs);
+	rec_free(&rec);
+}
+
 static void test_threads(void)
 {
 	struct rules *rs = rules_defaults(NULL);
@@ -888,6 +932,7 @@ int main(void)
 		{ "restart: the events of an uninterrupted run", test_restart },
 		{ "damaged state dropped, changed rule restarts", test_damaged_and_changed },
 		{ "silent instances leave memory, come back", test_forget },
+		{ "a backfill while the tick runs on the wall clock", test_backfill },
 		{ "two ingest threads", test_threads },
 		CU_TEST_INFO_NULL,
 	};
