@@ -132,6 +132,7 @@ struct gen {
 	double mem_total;
 	double phase;   /* the host's daily-cycle offset, radians */
 	double busy;    /* how loaded the host is, 0.1 .. 0.6 */
+	int smooth;     /* FLEETGEN_SMOOTH: counters without jitter or rounding */
 };
 
 /* Uniform in [0, 1): a property of the host when t is ignored (k only). */
@@ -168,7 +169,7 @@ static double day_integral(const struct gen *g, double t)
 static double counter(const struct gen *g, double base, double cyc, unsigned k)
 {
 	return base * (g->t - FLEETGEN_T0) + cyc * day_integral(g, g->t) +
-	       0.25 * base * noise(g, g->t, k);
+	       (g->smooth ? 0 : 0.25 * base * noise(g, g->t, k));
 }
 
 static double utilisation(const struct gen *g, double t)
@@ -190,9 +191,15 @@ static void gen_load(const struct gen *g, struct hr_sample *s)
 }
 
 /* CPU seconds in USER_HZ ticks, as /proc/stat gives them. */
-static double ticks(double seconds)
+static double ticks(const struct gen *g, double seconds)
 {
-	return floor(seconds * 100.0) / 100.0;
+	return g->smooth ? seconds : floor(seconds * 100.0) / 100.0;
+}
+
+/* A counter of whole units (bytes, operations, milliseconds). */
+static double whole(const struct gen *g, double v)
+{
+	return g->smooth ? v : floor(v);
 }
 
 static void gen_cpu(const struct gen *g, struct hr_sample *s)
@@ -202,14 +209,14 @@ static void gen_cpu(const struct gen *g, struct hr_sample *s)
 	/* Busy time follows the daily cycle; idle is the rest of n CPU
 	 * seconds per second: n - busy rates, integrated alike. */
 	hr_sample_init(s, "cpu", "");
-	hr_sample_set(s, "user", ticks(counter(g, n * b * 0.2, n * b * 0.5, 10)));
-	hr_sample_set(s, "nice", ticks(counter(g, n * 0.001, 0, 11)));
-	hr_sample_set(s, "system", ticks(counter(g, n * b * 0.06, n * b * 0.15, 12)));
-	hr_sample_set(s, "idle", ticks(counter(g, n * (1 - b * 0.3), -n * b * 0.7, 13)));
-	hr_sample_set(s, "iowait", ticks(counter(g, n * b * 0.01, n * b * 0.03, 14)));
-	hr_sample_set(s, "irq", ticks(counter(g, n * 0.002, 0, 15)));
-	hr_sample_set(s, "softirq", ticks(counter(g, n * 0.004, n * b * 0.01, 16)));
-	hr_sample_set(s, "steal", ticks(counter(g, n * 0.0005, 0, 17)));
+	hr_sample_set(s, "user", ticks(g, counter(g, n * b * 0.2, n * b * 0.5, 10)));
+	hr_sample_set(s, "nice", ticks(g, counter(g, n * 0.001, 0, 11)));
+	hr_sample_set(s, "system", ticks(g, counter(g, n * b * 0.06, n * b * 0.15, 12)));
+	hr_sample_set(s, "idle", ticks(g, counter(g, n * (1 - b * 0.3), -n * b * 0.7, 13)));
+	hr_sample_set(s, "iowait", ticks(g, counter(g, n * b * 0.01, n * b * 0.03, 14)));
+	hr_sample_set(s, "irq", ticks(g, counter(g, n * 0.002, 0, 15)));
+	hr_sample_set(s, "softirq", ticks(g, counter(g, n * 0.004, n * b * 0.01, 16)));
+	hr_sample_set(s, "steal", ticks(g, counter(g, n * 0.0005, 0, 17)));
 }
 
 static void gen_mem(const struct gen *g, struct hr_sample *s)
@@ -279,11 +286,11 @@ static size_t gen_net(const struct gen *g, struct hr_sample *s)
 		hr_sample_set(&s[i], "up", 1);
 		hr_sample_set(&s[i], "carrier", 1);
 		hr_sample_set(&s[i], "speed_mbps", i == 0 ? 10000 : 1000);
-		hr_sample_set(&s[i], "rx_bytes", floor(counter(g, scale * 0.3, scale * 1.4, k)));
-		hr_sample_set(&s[i], "tx_bytes", floor(counter(g, scale * 0.2, scale * 0.8, k + 1)));
-		hr_sample_set(&s[i], "rx_errors", floor(counter(g, 1e-5, 0, k + 2)));
+		hr_sample_set(&s[i], "rx_bytes", whole(g, counter(g, scale * 0.3, scale * 1.4, k)));
+		hr_sample_set(&s[i], "tx_bytes", whole(g, counter(g, scale * 0.2, scale * 0.8, k + 1)));
+		hr_sample_set(&s[i], "rx_errors", whole(g, counter(g, 1e-5, 0, k + 2)));
 		hr_sample_set(&s[i], "tx_errors", 0);
-		hr_sample_set(&s[i], "rx_dropped", floor(counter(g, 1e-3, 2e-3, k + 3)));
+		hr_sample_set(&s[i], "rx_dropped", whole(g, counter(g, 1e-3, 2e-3, k + 3)));
 		hr_sample_set(&s[i], "tx_dropped", 0);
 	}
 	return 2;
@@ -299,11 +306,11 @@ static size_t gen_disk(const struct gen *g, struct hr_sample *s)
 		unsigned k = 60 + 10 * (unsigned)i;
 
 		hr_sample_init(&s[i], "disk", devs[i]);
-		hr_sample_set(&s[i], "read_bytes", floor(counter(g, scale * 0.5, scale * 2, k)));
-		hr_sample_set(&s[i], "write_bytes", floor(counter(g, scale * 0.8, scale, k + 1)));
-		hr_sample_set(&s[i], "reads", floor(counter(g, scale / 8192, scale / 4096, k + 2)));
-		hr_sample_set(&s[i], "writes", floor(counter(g, scale / 4096, scale / 8192, k + 3)));
-		hr_sample_set(&s[i], "io_ms", floor(counter(g, 2 * g->busy, 20 * g->busy, k + 4)));
+		hr_sample_set(&s[i], "read_bytes", whole(g, counter(g, scale * 0.5, scale * 2, k)));
+		hr_sample_set(&s[i], "write_bytes", whole(g, counter(g, scale * 0.8, scale, k + 1)));
+		hr_sample_set(&s[i], "reads", whole(g, counter(g, scale / 8192, scale / 4096, k + 2)));
+		hr_sample_set(&s[i], "writes", whole(g, counter(g, scale / 4096, scale / 8192, k + 3)));
+		hr_sample_set(&s[i], "io_ms", whole(g, counter(g, 2 * g->busy, 20 * g->busy, k + 4)));
 	}
 	return 2;
 }
@@ -353,6 +360,14 @@ static void gen_bond(struct hr_sample *s)
 	hr_sample_label(s, "active_slave", "eth0");
 }
 
+double fleetgen_noise(uint64_t seed, unsigned long i, time_t t, unsigned k)
+{
+	struct gen g;
+
+	g.hkey = mix(seed ^ mix((uint64_t)i + 0x100000000ULL));
+	return noise(&g, (double)t, k);
+}
+
 size_t fleetgen_samples(uint64_t seed, unsigned mask, unsigned long i, time_t t,
 			struct hr_sample *out)
 {
@@ -368,6 +383,7 @@ size_t fleetgen_samples(uint64_t seed, unsigned mask, unsigned long i, time_t t,
 	g.mem_total = GIB * g.ncpu * (host_u(&g, 3) < 0.5 ? 2 : 4);
 	g.phase = 2.0 * M_PI * (0.55 + 0.1 * host_u(&g, 4));
 	g.busy = 0.1 + 0.5 * host_u(&g, 5);
+	g.smooth = (mask & FLEETGEN_SMOOTH) != 0;
 
 	if (mask & FLEETGEN_LOAD)
 		gen_load(&g, &out[n++]);

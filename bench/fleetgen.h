@@ -27,6 +27,10 @@ enum {
 	FLEETGEN_UPS = 1u << 7,  /* every 10th host */
 	FLEETGEN_BOND = 1u << 8, /* every 4th host */
 	FLEETGEN_ALL = (1u << 9) - 1,
+	/* Not a probe: counters without their jitter and rounding, so that
+	 * rates over a few seconds are as steady as over minutes (the demo
+	 * backfills at 5 minutes and goes on live every 10 s). */
+	FLEETGEN_SMOOTH = 1u << 9,
 };
 
 /* Samples one host gives per interval, at most. */
@@ -56,6 +60,10 @@ int fleetgen_token(uint64_t seed, const char *host, char *hex, unsigned char *su
 
 /* Hex text of n bytes into dst (2n + 1 bytes). */
 void fleetgen_hex(char *dst, const unsigned char *src, size_t n);
+
+/* Uniform in [0, 1) for value k of host i at time t: the generator's own
+ * noise, for scenarios built on top of it (demofleet.c). */
+double fleetgen_noise(uint64_t seed, unsigned long i, time_t t, unsigned k);
 
 /* The samples of host i at time t (the probes of mask the host has), into
  * out (room for FLEETGEN_MAX_SAMPLES); returns how many. t is the sample's

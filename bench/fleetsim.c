@@ -8,7 +8,11 @@
  * from the seed, so `fleetsim --emit-hosts` writes the central's "hosts".
  * 503 and transport errors are retried with the same seq; any other answer
  * but 200 stops the run. A batch's seq is its last interval's time divided
- * by the interval: it grows across runs and a resend keeps it. */
+ * by the interval: it grows across runs and a resend keeps it.
+ * --demo posts the named hosts of demofleet.h instead (the demo and the
+ * dashboards' end-to-end test): history at a 5-minute step, then live
+ * every 10 s (--live-interval), each host with its own client certificate
+ * when the central asks for one (--client-certs). */
 #include "config.h"
 
 #include <errno.h>
@@ -23,10 +27,12 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "demofleet.h"
 #include "fleetgen.h"
 #include "util.h"
 #include "wire.h"
@@ -44,15 +50,18 @@ struct sim_opts {
 	uint64_t seed;
 	unsigned mask;
 	unsigned interval;
+	unsigned live_interval; /* seconds between live samples */
 	double backfill;     /* seconds */
 	double live;         /* seconds */
 	unsigned batch;      /* intervals per document */
 	time_t end;          /* last backfilled interval; 0: now */
 	const char *url;
 	const char *cacert;
+	const char *client_certs; /* DIR/agent-HOST.pem and .key */
 	unsigned long connections;
 	unsigned max_tries;
 	int emit_hosts, print, stats;
+	int demo;            /* demofleet's hosts and samples */
 	const char *expect;
 };
 
@@ -89,6 +98,7 @@ struct sim_stats {
 
 struct sim {
 	struct sim_opts o;
+	time_t anchor;                 /* --demo: the demo's now (the backfill's end) */
 	struct sim_host *hosts;
 	CURLM *multi;
 	struct hr_sample *scratch;     /* batch * FLEETGEN_MAX_SAMPLES */
@@ -114,20 +124,30 @@ static void usage(FILE *f)
 		"                [--interval S] [--backfill DURATION] [--batch K] [--end UNIX]\n"
 		"                [--live DURATION] --url URL [--cacert FILE] [--connections C]\n"
 		"                [--max-tries T] [--stats] [--expect FILE]\n"
-		"       fleetsim --emit-hosts [-n N] [--prefix P] [--seed S]\n"
+		"       fleetsim --demo [-n N] [--backfill D] [--live D] [--live-interval S]\n"
+		"                --url URL [--cacert FILE] [--client-certs DIR]\n"
+		"       fleetsim --emit-hosts [-n N] [--prefix P | --demo] [--seed S]\n"
 		"       fleetsim --print [options as above, no --url]\n"
 		"\n"
 		"  -n, --hosts N         simulated hosts (default 10): PREFIX0001 ...\n"
 		"      --prefix P        host name prefix (default sim)\n"
 		"      --seed S          seed of tokens and samples (default 1)\n"
 		"      --probes LIST     load,cpu,mem,fs,net,disk,md,ups,bond or all (default all)\n"
-		"      --interval S      seconds between samples (default 60)\n"
+		"      --interval S      seconds between samples (default 60; --demo 300)\n"
+		"      --live-interval S seconds between live samples (default: --interval;\n"
+		"                        --demo 10)\n"
 		"      --backfill D      history to post, ending at --end (default 0: none)\n"
-		"      --batch K         intervals per document while backfilling (default 60)\n"
+		"      --batch K         intervals per document while backfilling (default 60;\n"
+		"                        --demo 144)\n"
 		"      --end UNIX        the last backfilled interval (default now, aligned)\n"
 		"      --live D          then post each interval when it is due, for D\n"
 		"      --url URL         the central's POST /api/v1/samples URL\n"
 		"      --cacert FILE     CA certificate(s) to verify the central with\n"
+		"      --client-certs DIR  each host's client certificate DIR/agent-HOST.pem\n"
+		"                        and key DIR/agent-HOST.key\n"
+		"      --demo            the demo fleet (db1 nas1 gw1 mgmt1 web1 app1 web2\n"
+		"                        backup1; -n takes the first N), its story told\n"
+		"                        relative to --end (default 60 days of backfill)\n"
 		"      --connections C   requests in flight at most (default: one per host)\n"
 		"      --max-tries T     tries of one batch on 503 or transport errors (default 100)\n"
 		"      --stats           print the run's figures as JSON on stdout\n"
@@ -149,7 +169,8 @@ static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsi
 static int parse_opts(int argc, char **argv, struct sim_opts *o)
 {
 	enum { O_PREFIX = 256, O_SEED, O_PROBES, O_INTERVAL, O_BACKFILL, O_BATCH, O_END,
-	       O_LIVE, O_URL, O_CACERT, O_CONN, O_TRIES, O_STATS, O_EXPECT, O_EMIT, O_PRINT };
+	       O_LIVE, O_URL, O_CACERT, O_CONN, O_TRIES, O_STATS, O_EXPECT, O_EMIT, O_PRINT,
+	       O_DEMO, O_LIVE_INTERVAL, O_CLIENT_CERTS };
 	static const struct option longopts[] = {
 		{ "hosts", required_argument, NULL, 'n' },
 		{ "prefix", required_argument, NULL, O_PREFIX },
@@ -168,13 +189,16 @@ static int parse_opts(int argc, char **argv, struct sim_opts *o)
 		{ "expect", required_argument, NULL, O_EXPECT },
 		{ "emit-hosts", no_argument, NULL, O_EMIT },
 		{ "print", no_argument, NULL, O_PRINT },
+		{ "demo", no_argument, NULL, O_DEMO },
+		{ "live-interval", required_argument, NULL, O_LIVE_INTERVAL },
+		{ "client-certs", required_argument, NULL, O_CLIENT_CERTS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct hr_err err;
 	unsigned long v;
 	uint64_t u;
-	int c;
+	int c, n_set = 0, interval_set = 0, batch_set = 0, backfill_set = 0, names_set = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->n = 10;
@@ -189,11 +213,13 @@ static int parse_opts(int argc, char **argv, struct sim_opts *o)
 		case 'n':
 			if (parse_ulong(optarg, 1, SIM_MAX_HOSTS, &o->n) < 0)
 				goto bad;
+			n_set = 1;
 			break;
 		case O_PREFIX:
 			if (!fleetgen_prefix_valid(optarg))
 				goto bad;
 			o->prefix = optarg;
+			names_set = 1;
 			break;
 		case O_SEED:
 			if (hr_parse_u64(optarg, strlen(optarg), &o->seed) < 0)
@@ -204,15 +230,23 @@ static int parse_opts(int argc, char **argv, struct sim_opts *o)
 				fprintf(stderr, "fleetsim: --probes: %s\n", err.msg);
 				return -1;
 			}
+			names_set = 1;
 			break;
 		case O_INTERVAL:
 			if (parse_ulong(optarg, 1, 86400, &v) < 0)
 				goto bad;
 			o->interval = (unsigned)v;
+			interval_set = 1;
+			break;
+		case O_LIVE_INTERVAL:
+			if (parse_ulong(optarg, 1, 86400, &v) < 0)
+				goto bad;
+			o->live_interval = (unsigned)v;
 			break;
 		case O_BACKFILL:
 			if (hr_parse_duration(optarg, &o->backfill) < 0)
 				goto bad;
+			backfill_set = 1;
 			break;
 		case O_LIVE:
 			if (hr_parse_duration(optarg, &o->live) < 0)
@@ -222,6 +256,7 @@ static int parse_opts(int argc, char **argv, struct sim_opts *o)
 			if (parse_ulong(optarg, 1, SIM_MAX_BATCH, &v) < 0)
 				goto bad;
 			o->batch = (unsigned)v;
+			batch_set = 1;
 			break;
 		case O_END:
 			if (hr_parse_u64(optarg, strlen(optarg), &u) < 0 || u < 946684800 ||
@@ -231,6 +266,8 @@ static int parse_opts(int argc, char **argv, struct sim_opts *o)
 			break;
 		case O_URL: o->url = optarg; break;
 		case O_CACERT: o->cacert = optarg; break;
+		case O_CLIENT_CERTS: o->client_certs = optarg; break;
+		case O_DEMO: o->demo = 1; break;
 		case O_CONN:
 			if (parse_ulong(optarg, 1, SIM_MAX_HOSTS, &o->connections) < 0)
 				goto bad;
@@ -256,6 +293,30 @@ static int parse_opts(int argc, char **argv, struct sim_opts *o)
 		fprintf(stderr, "fleetsim: --url is needed (or --print, --emit-hosts)\n");
 		return -1;
 	}
+	if (o->demo) {
+		if (names_set) {
+			fprintf(stderr, "fleetsim: --prefix and --probes do not go with --demo "
+				"(its hosts have their names and probes)\n");
+			return -1;
+		}
+		if (n_set && o->n > DEMOFLEET_HOSTS) {
+			fprintf(stderr, "fleetsim: --demo has %d hosts, not %lu\n", DEMOFLEET_HOSTS,
+				o->n);
+			return -1;
+		}
+		if (!n_set)
+			o->n = DEMOFLEET_HOSTS;
+		if (!interval_set)
+			o->interval = 300;
+		if (o->live_interval == 0)
+			o->live_interval = 10;
+		if (!batch_set)
+			o->batch = 144;
+		if (!backfill_set)
+			o->backfill = 60 * 86400.0;
+	}
+	if (o->live_interval == 0)
+		o->live_interval = o->interval;
 	if (o->print && o->live > 0) {
 		fprintf(stderr, "fleetsim: --print and --live do not go together\n");
 		return -1;
@@ -269,6 +330,24 @@ bad:
 	return -1;
 }
 
+/* The name of host i: demofleet's, or PREFIX + number. */
+static void sim_host_name(const struct sim_opts *o, unsigned long i, char *dst, size_t n)
+{
+	if (o->demo)
+		snprintf(dst, n, "%s", demofleet_host_name(i));
+	else
+		fleetgen_host_name(dst, n, o->prefix, i);
+}
+
+/* The samples of host i at t (room for FLEETGEN_MAX_SAMPLES). */
+static size_t sim_samples(const struct sim *sim, unsigned long i, time_t t,
+			  struct hr_sample *out)
+{
+	if (sim->o.demo)
+		return demofleet_samples(sim->o.seed, i, sim->anchor, t, out);
+	return fleetgen_samples(sim->o.seed, sim->o.mask, i, t, out);
+}
+
 static int emit_hosts(const struct sim_opts *o)
 {
 	char name[FLEETGEN_PREFIX_MAX + 24], hex[FLEETGEN_TOKEN_HEX], sumhex[65];
@@ -277,7 +356,7 @@ static int emit_hosts(const struct sim_opts *o)
 
 	printf("{");
 	for (i = 0; i < o->n; i++) {
-		fleetgen_host_name(name, sizeof(name), o->prefix, i);
+		sim_host_name(o, i, name, sizeof(name));
 		if (fleetgen_token(o->seed, name, hex, sum) < 0) {
 			fprintf(stderr, "fleetsim: %s: cannot hash the token\n", name);
 			return 1;
@@ -292,19 +371,20 @@ static int emit_hosts(const struct sim_opts *o)
 /* The document of host h's next batch: intervals next_t .. upto. */
 static int build_batch(struct sim *sim, struct sim_host *h, time_t upto)
 {
+	unsigned step = h->live_set ? sim->o.live_interval : sim->o.interval;
 	struct hr_err err;
 	size_t n = 0, i;
 	time_t t;
 
 	h->nvalues = 0;
-	for (t = h->next_t; t <= upto; t += sim->o.interval)
-		n += fleetgen_samples(sim->o.seed, sim->o.mask, h->idx, t, &sim->scratch[n]);
+	for (t = h->next_t; t <= upto; t += step)
+		n += sim_samples(sim, h->idx, t, &sim->scratch[n]);
 	for (i = 0; i < n; i++)
 		h->nvalues += sim->scratch[i].nvalues;
-	h->seq = (uint64_t)upto / sim->o.interval;
+	h->seq = (uint64_t)upto / step;
 	h->batch_last = upto;
 	h->nsamples = n;
-	h->body = hr_wire_encode(h->name, h->seq, sim->o.interval, sim->scratch, n, 0, &err);
+	h->body = hr_wire_encode(h->name, h->seq, step, sim->scratch, n, 0, &err);
 	if (h->body == NULL) {
 		fprintf(stderr, "fleetsim: %s: %s\n", h->name, err.msg);
 		return -1;
@@ -329,10 +409,11 @@ static int host_setup(struct sim *sim, struct sim_host *h, unsigned long i, time
 		      time_t end)
 {
 	char hex[FLEETGEN_TOKEN_HEX], auth[FLEETGEN_TOKEN_HEX + 32];
+	char cert[PATH_MAX], key[PATH_MAX];
 	struct curl_slist *l;
 
 	h->idx = i;
-	fleetgen_host_name(h->name, sizeof(h->name), sim->o.prefix, i);
+	sim_host_name(&sim->o, i, h->name, sizeof(h->name));
 	h->next_t = first;
 	h->last_t = end;
 	if (sim->o.print)
@@ -361,6 +442,18 @@ static int host_setup(struct sim *sim, struct sim_host *h, unsigned long i, time
 	curl_easy_setopt(h->easy, CURLOPT_CONNECTTIMEOUT, 30L);
 	if (sim->o.cacert != NULL)
 		curl_easy_setopt(h->easy, CURLOPT_CAINFO, sim->o.cacert);
+	if (sim->o.client_certs != NULL) {
+		/* A missing file would be a transport error, retried: say it now. */
+		snprintf(cert, sizeof(cert), "%s/agent-%s.pem", sim->o.client_certs, h->name);
+		snprintf(key, sizeof(key), "%s/agent-%s.key", sim->o.client_certs, h->name);
+		if (access(cert, R_OK) < 0 || access(key, R_OK) < 0) {
+			fprintf(stderr, "fleetsim: %s: cannot read %s or %s: %s\n", h->name, cert,
+				key, strerror(errno));
+			return -1;
+		}
+		curl_easy_setopt(h->easy, CURLOPT_SSLCERT, cert);
+		curl_easy_setopt(h->easy, CURLOPT_SSLKEY, key);
+	}
 	return 0;
 }
 
@@ -449,7 +542,7 @@ static void on_done(struct sim *sim, struct sim_host *h, CURLcode rc)
 	sim->st.samples += h->nsamples;
 	sim->st.values += h->nvalues;
 	h->acked_t = h->batch_last;
-	h->next_t = h->batch_last + sim->o.interval;
+	h->next_t = h->batch_last + (h->live_set ? sim->o.live_interval : sim->o.interval);
 	batch_done(h);
 }
 
@@ -493,10 +586,14 @@ static double schedule(struct sim *sim)
 			continue;
 		}
 		if (h->body == NULL && h->next_t > h->last_t && !h->live_set && sim->o.live > 0) {
-			/* History sent: live from now on. */
+			/* History sent: live from now on, every live interval
+			 * after the last one sent. */
+			time_t li = (time_t)sim->o.live_interval;
+			time_t from = h->acked_t ? h->acked_t : h->next_t - (time_t)sim->o.interval;
+
 			h->live_set = 1;
-			h->last_t = (time_t)((wall + (time_t)sim->o.live) / sim->o.interval) *
-				    sim->o.interval;
+			h->next_t = (from / li + 1) * li;
+			h->last_t = (time_t)((wall + (time_t)sim->o.live) / li) * li;
 		}
 		if (sim->stop || (h->body == NULL && h->next_t > h->last_t))
 			continue;
@@ -518,7 +615,8 @@ static double schedule(struct sim *sim)
 			if (h->live_set)
 				upto = h->next_t; /* live: one interval a batch */
 			if (upto > due)
-				upto = due - (due - h->next_t) % sim->o.interval;
+				upto = due - (due - h->next_t) %
+					(h->live_set ? sim->o.live_interval : sim->o.interval);
 			if (sim->inflight >= sim->o.connections) {
 				wake = 0;
 				continue;
@@ -626,7 +724,7 @@ static int write_expect(struct sim *sim, const char *file)
 
 		if (h->acked_t == 0)
 			continue;
-		n = fleetgen_samples(sim->o.seed, sim->o.mask, h->idx, h->acked_t, s);
+		n = sim_samples(sim, h->idx, h->acked_t, s);
 		for (k = 0; k < n; k++) {
 			fprintf(f, "{\"host\": \"%s\", \"probe\": \"%s\", \"instance\": \"%s\", "
 				"\"t\": %lld, \"values\": {", h->name, s[k].probe, s[k].instance,
@@ -692,6 +790,7 @@ int main(int argc, char **argv)
 	now = (time_t)hr_now_wall();
 	end = sim.o.end ? sim.o.end : now;
 	end -= end % sim.o.interval;
+	sim.anchor = end;
 	count = (unsigned long)(sim.o.backfill / sim.o.interval);
 	/* No backfill: the first live interval is the next one due. */
 	first = count > 0 ? end - (time_t)(count - 1) * sim.o.interval : end + sim.o.interval;

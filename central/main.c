@@ -18,11 +18,13 @@
 #include <microhttpd.h>
 
 #include "central_config.h"
+#include "front.h"
 #include "ingest.h"
 #include "log.h"
 #include "pull.h"
 #include "util.h"
 #include "watch.h"
+#include "web.h"
 
 #define THREAD_POOL 4
 #define STALE_CHECK 10 /* seconds between looks for hosts that stopped sending */
@@ -121,7 +123,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
  * (MHD_OPTION_HTTPS_MEM_TRUST) and the ingest refuses a request without one
  * that verifies and names the token's host (see ingest.h). */
 static struct MHD_Daemon *start_http(const struct central_config *cfg, struct ingest *in,
-				     char **pem_cert, char **pem_key, char **pem_ca)
+				     struct front *fr, char **pem_cert, char **pem_key,
+				     char **pem_ca)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -139,12 +142,12 @@ static struct MHD_Daemon *start_http(const struct central_config *cfg, struct in
 	if (cfg->tls_cert == NULL) {
 		hr_log_warnx("insecure_http is true: serving plain HTTP on %s; tokens and data "
 			     "travel unencrypted", cfg->listen);
-		return MHD_start_daemon(flags, port, NULL, NULL, ingest_mhd_access, in,
+		return MHD_start_daemon(flags, port, NULL, NULL, front_mhd_access, fr,
 					MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 					MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 					MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)THREAD_POOL,
 					MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
-					MHD_OPTION_NOTIFY_COMPLETED, ingest_mhd_completed, in,
+					MHD_OPTION_NOTIFY_COMPLETED, front_mhd_completed, fr,
 					MHD_OPTION_END);
 	}
 	if (hr_read_file(NULL, cfg->tls_cert, pem_cert, &len, PEM_CAP, &err) < 0 ||
@@ -161,16 +164,82 @@ static struct MHD_Daemon *start_http(const struct central_config *cfg, struct in
 	}
 	/* MHD_OPTION_HTTPS_MEM_TRUST comes last: without client_ca an
 	 * MHD_OPTION_END takes its place and the list ends there. */
-	return MHD_start_daemon(flags | MHD_USE_TLS, port, NULL, NULL, ingest_mhd_access, in,
+	return MHD_start_daemon(flags | MHD_USE_TLS, port, NULL, NULL, front_mhd_access, fr,
 				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				MHD_OPTION_HTTPS_MEM_CERT, *pem_cert,
 				MHD_OPTION_HTTPS_MEM_KEY, *pem_key,
 				MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)THREAD_POOL,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
-				MHD_OPTION_NOTIFY_COMPLETED, ingest_mhd_completed, in,
+				MHD_OPTION_NOTIFY_COMPLETED, front_mhd_completed, fr,
 				*pem_ca != NULL ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, *pem_ca,
 				MHD_OPTION_END);
+}
+
+/* "web": the dashboards' own listener: plain HTTP (on loopback, or behind
+ * a proxy with insecure_http) or TLS with the web.tls pair; no client
+ * certificates and no ingest there. */
+static struct MHD_Daemon *start_web(const struct central_config *cfg, struct web *web,
+				    char **pem_cert, char **pem_key)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	unsigned short port;
+	unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	struct hr_err err;
+	size_t len;
+
+	if (central_listen_parse(cfg->web_listen, &ss, &sl, &port, &err) < 0) {
+		hr_log_err("config: web.listen: %s", err.msg);
+		return NULL;
+	}
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (cfg->web_tls_cert == NULL)
+		return MHD_start_daemon(flags, port, NULL, NULL, web_mhd_access, web,
+					MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+					MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+					MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)THREAD_POOL,
+					MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
+					MHD_OPTION_NOTIFY_COMPLETED, web_mhd_completed, web,
+					MHD_OPTION_END);
+	if (hr_read_file(NULL, cfg->web_tls_cert, pem_cert, &len, PEM_CAP, &err) < 0 ||
+	    hr_read_file(NULL, cfg->web_tls_key, pem_key, &len, PEM_CAP, &err) < 0) {
+		hr_log_err("web.tls: %s", err.msg);
+		return NULL;
+	}
+	return MHD_start_daemon(flags | MHD_USE_TLS, port, NULL, NULL, web_mhd_access, web,
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				MHD_OPTION_HTTPS_MEM_CERT, *pem_cert,
+				MHD_OPTION_HTTPS_MEM_KEY, *pem_key,
+				MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)THREAD_POOL,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
+				MHD_OPTION_NOTIFY_COMPLETED, web_mhd_completed, web,
+				MHD_OPTION_END);
+}
+
+/* The dashboards for one listener (tls: whether it is TLS, for the
+ * cookies' Secure flag). */
+static struct web *make_web(const struct central_config *cfg, struct watch *w, int tls,
+			    char *db, size_t dbn)
+{
+	struct page_env env;
+	struct hr_err err;
+	struct web *web;
+
+	snprintf(db, dbn, "%s/headroom.db", cfg->data_dir);
+	memset(&env, 0, sizeof(env));
+	env.data_dir = cfg->data_dir;
+	env.db_path = db;
+	env.alerts = watch_alerts(w);
+	env.analyzer = watch_analyzer(w);
+	env.rules = watch_rules(w);
+	env.tls = tls;
+	web = web_new(&env, &err);
+	if (web == NULL)
+		hr_log_err("dashboards: %s", err.msg);
+	return web;
 }
 
 static int same_str(const char *a, const char *b)
@@ -230,6 +299,11 @@ static int run_daemon(const struct opts *o)
 	struct pull *pl = NULL;
 	struct watch *w = NULL;
 	struct ingest_observer obs;
+	struct front fr = { NULL, NULL };
+	struct web *web2 = NULL;
+	struct MHD_Daemon *d2 = NULL;
+	char db[4096];
+	char *web_cert = NULL, *web_key = NULL;
 	char *pem_cert = NULL, *pem_key = NULL, *pem_ca = NULL;
 	sigset_t set;
 	time_t last_check = 0;
@@ -270,10 +344,26 @@ static int run_daemon(const struct opts *o)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	d = start_http(&cfg, in, &pem_cert, &pem_key, &pem_ca);
+	fr.in = in;
+	fr.web = make_web(&cfg, w, cfg.tls_cert != NULL, db, sizeof(db));
+	if (fr.web == NULL)
+		goto out;
+	d = start_http(&cfg, in, &fr, &pem_cert, &pem_key, &pem_ca);
 	if (d == NULL) {
 		hr_log_err("cannot serve on %s", cfg.listen);
 		goto out;
+	}
+	if (cfg.web_listen != NULL) {
+		web2 = make_web(&cfg, w, cfg.web_tls_cert != NULL, db, sizeof(db));
+		if (web2 == NULL)
+			goto out;
+		d2 = start_web(&cfg, web2, &web_cert, &web_key);
+		if (d2 == NULL) {
+			hr_log_err("cannot serve the dashboards on %s", cfg.web_listen);
+			goto out;
+		}
+		hr_log_info("dashboards also on %s://%s", cfg.web_tls_cert ? "https" : "http",
+			    cfg.web_listen);
 	}
 	hr_log_info("started: %s on %s, %zu hosts, data in %s",
 		    cfg.tls_cert ? "https" : "http", cfg.listen, cfg.nhosts, cfg.data_dir);
@@ -304,7 +394,12 @@ static int run_daemon(const struct opts *o)
 	rc = 0;
 out:
 	pull_stop(pl);
+	MHD_stop_daemon(d2);
 	MHD_stop_daemon(d);
+	web_free(web2);
+	web_free(fr.web);
+	free(web_cert);
+	free(web_key);
 	/* Nothing feeds the analyzer now: its state is saved last. */
 	watch_stop(w);
 	ingest_destroy(in);

@@ -364,3 +364,99 @@ int registry_mark_stale(struct registry *r, time_t now, time_t since, unsigned i
 	pthread_mutex_unlock(&r->lock);
 	return rc;
 }
+
+/* --- reads on a caller's connection ---------------------------------------- */
+
+static int read_fail(sqlite3 *db, struct hr_err *err, const char *what)
+{
+	return hr_err_set(err, "registry: %s: %s", what, sqlite3_errmsg(db));
+}
+
+int registry_read_hosts(sqlite3 *db, registry_host_fn fn, void *arg, struct hr_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	struct registry_host h;
+	int rc = SQLITE_DONE, stop = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT name, last_seq, last_seen, interval, stale, stale_since"
+			       " FROM hosts ORDER BY name", -1, &st, NULL) != SQLITE_OK)
+		return read_fail(db, err, "reading hosts");
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		host_row(st, &h);
+		stop = fn(arg, &h) != 0;
+	}
+	if (!stop && rc != SQLITE_DONE) {
+		read_fail(db, err, "reading hosts");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int registry_read_host(sqlite3 *db, const char *host, struct registry_host *h,
+		       struct hr_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	if (sqlite3_prepare_v2(db, "SELECT name, last_seq, last_seen, interval, stale, stale_since"
+			       " FROM hosts WHERE name = ?1", -1, &st, NULL) != SQLITE_OK)
+		return read_fail(db, err, "reading a host");
+	sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		host_row(st, h);
+		h->name = host;
+		rc = 1;
+	} else if (rc == SQLITE_DONE) {
+		h->name = host;
+		rc = 0;
+	} else {
+		rc = read_fail(db, err, "reading a host");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static const char *col_str(sqlite3_stmt *st, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+
+	return s != NULL ? s : "";
+}
+
+int registry_read_labels(sqlite3 *db, const char *host, registry_label_fn fn, void *arg,
+			 struct hr_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	struct registry_label l;
+	int rc = SQLITE_DONE, stop = 0;
+
+	/* Two statements: one with "?1 IS NULL OR" would not use the key. */
+	if (sqlite3_prepare_v2(db, host != NULL ?
+			       "SELECT host, probe, instance, name, value, t FROM labels"
+			       " WHERE host = ?1 ORDER BY host, probe, instance, name" :
+			       "SELECT host, probe, instance, name, value, t FROM labels"
+			       " ORDER BY host, probe, instance, name", -1, &st, NULL) != SQLITE_OK)
+		return read_fail(db, err, "reading labels");
+	if (host != NULL)
+		sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		l.host = col_str(st, 0);
+		l.probe = col_str(st, 1);
+		l.instance = col_str(st, 2);
+		l.name = col_str(st, 3);
+		l.value = col_str(st, 4);
+		l.t = (time_t)sqlite3_column_int64(st, 5);
+		stop = fn(arg, &l) != 0;
+	}
+	if (!stop && rc != SQLITE_DONE) {
+		read_fail(db, err, "reading labels");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}

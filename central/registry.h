@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <sqlite3.h>
+
 #include "err.h"
 #include "wire.h"
 
@@ -81,5 +83,31 @@ int registry_hosts(struct registry *r, registry_host_fn fn, void *arg, struct hr
  * filled). */
 int registry_mark_stale(struct registry *r, time_t now, time_t since, unsigned intervals,
 			registry_host_fn fn, void *arg, struct hr_err *err);
+
+/* --- reads on a caller's connection (the dashboards) ----------------------
+ * The dashboards read with their own per-thread connection to the same file
+ * (WAL: readers do not wait for the ingest), so these take that db (borrowed)
+ * rather than the registry. Each returns 0, or -1 with err filled (also when
+ * the tables do not exist yet: the central creates them at start). */
+
+/* Every host, by name, to fn (as registry_hosts). */
+int registry_read_hosts(sqlite3 *db, registry_host_fn fn, void *arg, struct hr_err *err);
+
+/* One host into *h (name then points to the caller's host): 1 found, 0 not
+ * known, -1 (err filled). */
+int registry_read_host(sqlite3 *db, const char *host, struct registry_host *h,
+		       struct hr_err *err);
+
+/* One label as the registry keeps it; strings valid during the callback. */
+struct registry_label {
+	const char *host, *probe, *instance, *name, *value;
+	time_t t;               /* when it was last reported */
+};
+typedef int (*registry_label_fn)(void *arg, const struct registry_label *l);
+
+/* The labels of HOST (NULL: of every host), ordered by host, probe,
+ * instance and name, to fn; a nonzero return stops. */
+int registry_read_labels(sqlite3 *db, const char *host, registry_label_fn fn, void *arg,
+			 struct hr_err *err);
 
 #endif

@@ -17,6 +17,7 @@
 #include <gnutls/gnutls.h>
 
 #include "alerts_cmd.h"
+#include "user_cmd.h"
 #include "backtest.h"
 #include "wire.h"
 
@@ -24,20 +25,29 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: headroom token new HOST\n"
-		"       headroom backtest --csv FILE --detector spike|forecast [--capacity N]\n"
-		"                         [--horizon DURATION]\n"
+		"       headroom backtest (--csv FILE | --rrd FILE [--ds NAME] [--cf AVERAGE|MAX]\n"
+		"                          [--start T] [--end T])\n"
+		"                         (--detector spike|forecast [--capacity N] [--horizon DURATION]\n"
+		"                          | --rules FILE [--probe P] [--instance I] [--value NAME])\n"
 		"       headroom alerts [-c CENTRAL_CONFIG] [--all] [--json]\n"
 		"       headroom ack ID --by NAME [--comment TEXT] [-c CENTRAL_CONFIG]\n"
 		"       headroom silence add --match LABEL=GLOB[,...] (--for DURATION|--until TIME)\n"
 		"                            --by NAME [--comment TEXT] [-c CENTRAL_CONFIG]\n"
-		"       headroom silence list|expire ID --by NAME [-c CENTRAL_CONFIG]\n"
+		"       headroom silence list [--all] [--json] [-c CENTRAL_CONFIG]\n"
+		"       headroom silence expire ID --by NAME [-c CENTRAL_CONFIG]\n"
+		"       headroom user add NAME --role viewer|operator|admin [--password-stdin]\n"
+		"                         [-c CENTRAL_CONFIG]\n"
+		"       headroom user del|passwd|token NAME [--password-stdin] [--label LABEL]\n"
+		"                         [-c CENTRAL_CONFIG]\n"
+		"       headroom user list [-c CENTRAL_CONFIG]\n"
 		"\n"
 		"  token new HOST   print a new token for HOST's agent (line 1) and the\n"
 		"                   entry for \"hosts\" in central.json (line 2)\n"
 		"  backtest         replay a series through the analyzer, one JSON line\n"
 		"                   per alert event\n"
 		"  alerts           list the central's open alerts (--all: also ended ones)\n"
-		"  ack, silence     acknowledge an alert; add, list or expire a silence\n");
+		"  ack, silence     acknowledge an alert; add, list or expire a silence\n"
+		"  user             manage the dashboards' users and their API tokens\n");
 }
 
 static void hex(char *dst, const unsigned char *src, size_t n)
@@ -101,6 +111,8 @@ int main(int argc, char **argv)
 	if (argc >= 2 && (strcmp(argv[1], "alerts") == 0 || strcmp(argv[1], "ack") == 0 ||
 			  strcmp(argv[1], "silence") == 0))
 		return alerts_cmd_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "user") == 0)
+		return user_cmd_main(argc - 1, argv + 1);
 	if (argc == 4 && strcmp(argv[1], "token") == 0 && strcmp(argv[2], "new") == 0)
 		return token_new(argv[3]);
 	usage(stderr);

@@ -30,7 +30,7 @@ struct graph_view;
 
 #define GRAPH_HOST_MAX 254      /* as HR_HOST_MAX */
 #define GRAPH_PROBE_MAX 16      /* as HR_PROBE_MAX */
-#define GRAPH_INSTANCE_MAX 200  /* longer instances are refused (400) */
+#define GRAPH_INSTANCE_MAX 256  /* as HR_INSTANCE_MAX; longer: 400 */
 #define GRAPH_PATH_MAX 4096
 #define GRAPH_LINES 6           /* lines of one view at most */
 #define GRAPH_ARGS_MAX 200
@@ -56,8 +56,9 @@ struct graph_req {
 /* Checks rq's query against the view table, the host's folder and the
  * archive (its data sources, read with rrd_info_r) into g. Returns 0, or
  * the HTTP status to answer (400 for a malformed or unknown parameter, 404
- * for a host, archive or data sources that do not exist) with err saying
- * which parameter and why. Nothing from rq is kept but through g's checked
+ * for a host, archive or data sources that do not exist, 500 for an
+ * archive librrd cannot read, logged) with err saying which parameter and
+ * why. Nothing from rq is kept but through g's checked
  * copies. */
 int graph_parse(const struct page_req *rq, struct graph_req *g, struct hr_err *err);
 

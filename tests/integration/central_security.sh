@@ -118,11 +118,13 @@ protocol() {
 }
 
 # Only what the legitimate host may make: DATA/headroom.db*, its undo
-# journal DATA/journal/web1.undo and files directly in DATA/rrd/web1;
-# nothing else in DATA, BOX or the test folder.
+# journal DATA/journal/web1.undo and files directly in DATA/rrd/web1, and
+# the dashboards' key DATA/web.key (0600); nothing else in DATA, BOX or the
+# test folder.
 only_legit_files() {
 	[ "$(ls -A "$BOX")" = data ] || return 1
-	ls -A "$DATA" | grep -v -e '^rrd$' -e '^journal$' -e '^headroom\.db' && return 1
+	ls -A "$DATA" | grep -v -e '^rrd$' -e '^journal$' -e '^headroom\.db' -e '^web\.key$' && return 1
+	[ "$(stat -c %a "$DATA/web.key")" = 600 ] || return 1
 	[ "$(ls -A "$DATA/rrd")" = web1 ] || return 1
 	[ ! -e "$DATA/journal" ] || [ "$(ls -A "$DATA/journal")" = web1.undo ] || return 1
 	[ -z "$(find "$DATA/rrd/web1" -mindepth 1 ! -type f)" ] || return 1
@@ -240,7 +242,8 @@ protocol "garbage request line" closed raw "$T/r"
 printf 'POST /api/v1/samples\r\n\r\n' > "$T/r"
 protocol "request line without a version" 400 raw "$T/r"
 printf 'GARBAGE / HTTP/1.1\r\nHost: x\r\n\r\n' > "$T/r"
-attack "unknown method on /" 404 "not found" raw "$T/r"
+# Paths other than the ingest's are the dashboards': their HTML answers.
+protocol "unknown method on / (the dashboards)" 405 raw "$T/r"
 printf 'GARBAGE /api/v1/samples HTTP/1.1\r\nHost: x\r\n\r\n' > "$T/r"
 attack "unknown method on the ingest path" 405 "POST" raw "$T/r"
 printf 'POST /api/v1/samples HTTP/9.9\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}' > "$T/r"
@@ -256,7 +259,7 @@ protocol "a request line of 100 kB" 414 raw "$T/r"
 printf 'POST /api/v1/samples HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n{}' "$TOK1" > "$T/r"
 protocol "two Content-Length headers" 400 raw "$T/r"
 printf 'GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n' > "$T/r"
-attack "GET /../../etc/passwd" 404 "not found" raw "$T/r"
+protocol "GET /../../etc/passwd" 404 raw "$T/r"
 printf 'GET /api/v1/samples HTTP/1.1\r\nHost: x\r\n\r\n' > "$T/r"
 attack "GET of the ingest path" 405 "POST" raw "$T/r"
 protocol "a header flood (2000 headers)" 431 flood 2000 "$TOK1"
