@@ -119,12 +119,22 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	hr_log_warnx("http: %s", msg);
 }
 
-/* tls.client_ca given: libmicrohttpd asks every client for a certificate
- * (MHD_OPTION_HTTPS_MEM_TRUST) and the ingest refuses a request without one
- * that verifies and names the token's host (see ingest.h). */
-static struct MHD_Daemon *start_http(const struct central_config *cfg, struct ingest *in,
-				     struct front *fr, char **pem_cert, char **pem_key,
-				     char **pem_ca)
+/* One listening daemon: its address, its TLS files (cert NULL: plain
+ * HTTP; client_ca: libmicrohttpd asks every client for a certificate,
+ * MHD_OPTION_HTTPS_MEM_TRUST) and its handlers. serve() reads the PEM
+ * files into the pem_ fields, which must outlive the daemon (the caller
+ * frees them after MHD_stop_daemon). */
+struct listener {
+	const char *key;    /* its config key, for messages: "listen", "web.listen" */
+	const char *listen;
+	const char *cert, *tls_key, *client_ca;
+	MHD_AccessHandlerCallback access;
+	MHD_RequestCompletedCallback completed;
+	void *cls;
+	char *pem_cert, *pem_key, *pem_ca;
+};
+
+static struct MHD_Daemon *serve(struct listener *l)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -133,90 +143,89 @@ static struct MHD_Daemon *start_http(const struct central_config *cfg, struct in
 	struct hr_err err;
 	size_t len;
 
-	if (central_listen_parse(cfg->listen, &ss, &sl, &port, &err) < 0) {
-		hr_log_err("config: listen: %s", err.msg);
+	if (central_listen_parse(l->listen, &ss, &sl, &port, &err) < 0) {
+		hr_log_err("config: %s: %s", l->key, err.msg);
 		return NULL;
 	}
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	if (cfg->tls_cert == NULL) {
-		hr_log_warnx("insecure_http is true: serving plain HTTP on %s; tokens and data "
-			     "travel unencrypted", cfg->listen);
-		return MHD_start_daemon(flags, port, NULL, NULL, front_mhd_access, fr,
+	if (l->cert == NULL)
+		return MHD_start_daemon(flags, port, NULL, NULL, l->access, l->cls,
 					MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 					MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 					MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)THREAD_POOL,
 					MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
-					MHD_OPTION_NOTIFY_COMPLETED, front_mhd_completed, fr,
+					MHD_OPTION_NOTIFY_COMPLETED, l->completed, l->cls,
 					MHD_OPTION_END);
-	}
-	if (hr_read_file(NULL, cfg->tls_cert, pem_cert, &len, PEM_CAP, &err) < 0 ||
-	    hr_read_file(NULL, cfg->tls_key, pem_key, &len, PEM_CAP, &err) < 0 ||
-	    (cfg->tls_client_ca != NULL &&
-	     hr_read_file(NULL, cfg->tls_client_ca, pem_ca, &len, PEM_CAP, &err) < 0)) {
-		hr_log_err("tls: %s", err.msg);
+	if (hr_read_file(NULL, l->cert, &l->pem_cert, &len, PEM_CAP, &err) < 0 ||
+	    hr_read_file(NULL, l->tls_key, &l->pem_key, &len, PEM_CAP, &err) < 0 ||
+	    (l->client_ca != NULL &&
+	     hr_read_file(NULL, l->client_ca, &l->pem_ca, &len, PEM_CAP, &err) < 0)) {
+		hr_log_err("%s: tls: %s", l->key, err.msg);
 		return NULL;
 	}
-	if (*pem_ca != NULL) {
+	/* MHD_OPTION_HTTPS_MEM_TRUST comes last: without client_ca an
+	 * MHD_OPTION_END takes its place and the list ends there. */
+	return MHD_start_daemon(flags | MHD_USE_TLS, port, NULL, NULL, l->access, l->cls,
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				MHD_OPTION_HTTPS_MEM_CERT, l->pem_cert,
+				MHD_OPTION_HTTPS_MEM_KEY, l->pem_key,
+				MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)THREAD_POOL,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
+				MHD_OPTION_NOTIFY_COMPLETED, l->completed, l->cls,
+				l->pem_ca != NULL ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END,
+				l->pem_ca, MHD_OPTION_END);
+}
+
+static void listener_free(struct listener *l)
+{
+	free(l->pem_cert);
+	free(l->pem_key);
+	free(l->pem_ca);
+}
+
+/* The main listener: ingest and dashboards (front.h). With tls.client_ca
+ * the ingest refuses a request without a client certificate that verifies
+ * and names the token's host (see ingest.h). */
+static struct MHD_Daemon *start_http(const struct central_config *cfg, struct ingest *in,
+				     struct front *fr, struct listener *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->key = "listen";
+	l->listen = cfg->listen;
+	l->cert = cfg->tls_cert;
+	l->tls_key = cfg->tls_key;
+	l->client_ca = cfg->tls_client_ca;
+	l->access = front_mhd_access;
+	l->completed = front_mhd_completed;
+	l->cls = fr;
+	if (cfg->tls_cert == NULL)
+		hr_log_warnx("insecure_http is true: serving plain HTTP on %s; tokens and data "
+			     "travel unencrypted", cfg->listen);
+	if (cfg->tls_cert != NULL && cfg->tls_client_ca != NULL) {
 		ingest_require_client_cert(in, 1);
 		hr_log_info("tls: client certificates from %s required, each naming its host",
 			    cfg->tls_client_ca);
 	}
-	/* MHD_OPTION_HTTPS_MEM_TRUST comes last: without client_ca an
-	 * MHD_OPTION_END takes its place and the list ends there. */
-	return MHD_start_daemon(flags | MHD_USE_TLS, port, NULL, NULL, front_mhd_access, fr,
-				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				MHD_OPTION_HTTPS_MEM_CERT, *pem_cert,
-				MHD_OPTION_HTTPS_MEM_KEY, *pem_key,
-				MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)THREAD_POOL,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
-				MHD_OPTION_NOTIFY_COMPLETED, front_mhd_completed, fr,
-				*pem_ca != NULL ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, *pem_ca,
-				MHD_OPTION_END);
+	return serve(l);
 }
 
 /* "web": the dashboards' own listener: plain HTTP (on loopback, or behind
  * a proxy with insecure_http) or TLS with the web.tls pair; no client
  * certificates and no ingest there. */
 static struct MHD_Daemon *start_web(const struct central_config *cfg, struct web *web,
-				    char **pem_cert, char **pem_key)
+				    struct listener *l)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	unsigned short port;
-	unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
-	struct hr_err err;
-	size_t len;
-
-	if (central_listen_parse(cfg->web_listen, &ss, &sl, &port, &err) < 0) {
-		hr_log_err("config: web.listen: %s", err.msg);
-		return NULL;
-	}
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	if (cfg->web_tls_cert == NULL)
-		return MHD_start_daemon(flags, port, NULL, NULL, web_mhd_access, web,
-					MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-					MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-					MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)THREAD_POOL,
-					MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
-					MHD_OPTION_NOTIFY_COMPLETED, web_mhd_completed, web,
-					MHD_OPTION_END);
-	if (hr_read_file(NULL, cfg->web_tls_cert, pem_cert, &len, PEM_CAP, &err) < 0 ||
-	    hr_read_file(NULL, cfg->web_tls_key, pem_key, &len, PEM_CAP, &err) < 0) {
-		hr_log_err("web.tls: %s", err.msg);
-		return NULL;
-	}
-	return MHD_start_daemon(flags | MHD_USE_TLS, port, NULL, NULL, web_mhd_access, web,
-				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				MHD_OPTION_HTTPS_MEM_CERT, *pem_cert,
-				MHD_OPTION_HTTPS_MEM_KEY, *pem_key,
-				MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)THREAD_POOL,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
-				MHD_OPTION_NOTIFY_COMPLETED, web_mhd_completed, web,
-				MHD_OPTION_END);
+	memset(l, 0, sizeof(*l));
+	l->key = "web.listen";
+	l->listen = cfg->web_listen;
+	l->cert = cfg->web_tls_cert;
+	l->tls_key = cfg->web_tls_key;
+	l->access = web_mhd_access;
+	l->completed = web_mhd_completed;
+	l->cls = web;
+	return serve(l);
 }
 
 /* The dashboards for one listener (tls: whether it is TLS, for the
@@ -303,12 +312,13 @@ static int run_daemon(const struct opts *o)
 	struct web *web2 = NULL;
 	struct MHD_Daemon *d2 = NULL;
 	char db[4096];
-	char *web_cert = NULL, *web_key = NULL;
-	char *pem_cert = NULL, *pem_key = NULL, *pem_ca = NULL;
+	struct listener lmain, lweb;
 	sigset_t set;
 	time_t last_check = 0;
 	int sig, rc = 1;
 
+	memset(&lmain, 0, sizeof(lmain));
+	memset(&lweb, 0, sizeof(lweb));
 	hr_errs_init(&errs);
 	if (central_config_load(config_file(o), &cfg, &errs) < 0) {
 		log_errs("config", &errs);
@@ -348,7 +358,7 @@ static int run_daemon(const struct opts *o)
 	fr.web = make_web(&cfg, w, cfg.tls_cert != NULL, db, sizeof(db));
 	if (fr.web == NULL)
 		goto out;
-	d = start_http(&cfg, in, &fr, &pem_cert, &pem_key, &pem_ca);
+	d = start_http(&cfg, in, &fr, &lmain);
 	if (d == NULL) {
 		hr_log_err("cannot serve on %s", cfg.listen);
 		goto out;
@@ -357,7 +367,7 @@ static int run_daemon(const struct opts *o)
 		web2 = make_web(&cfg, w, cfg.web_tls_cert != NULL, db, sizeof(db));
 		if (web2 == NULL)
 			goto out;
-		d2 = start_web(&cfg, web2, &web_cert, &web_key);
+		d2 = start_web(&cfg, web2, &lweb);
 		if (d2 == NULL) {
 			hr_log_err("cannot serve the dashboards on %s", cfg.web_listen);
 			goto out;
@@ -398,15 +408,12 @@ out:
 	MHD_stop_daemon(d);
 	web_free(web2);
 	web_free(fr.web);
-	free(web_cert);
-	free(web_key);
 	/* Nothing feeds the analyzer now: its state is saved last. */
 	watch_stop(w);
 	ingest_destroy(in);
 	central_config_free(&cfg);
-	free(pem_cert);
-	free(pem_key);
-	free(pem_ca);
+	listener_free(&lmain);
+	listener_free(&lweb);
 	return rc;
 }
 
