@@ -265,17 +265,21 @@ static int same_json(const cJSON *a, const cJSON *b)
  * (the puller is stopped and started anew). Other keys (listen, TLS,
  * data_dir) need a restart; a change there is logged as ignored. */
 static void reload(const struct opts *o, const struct central_config *cur, struct ingest *in,
-		   struct pull **pl)
+		   struct pull **pl, struct watch *w)
 {
 	struct central_config cfg;
 	struct hr_errs errs;
 	struct hr_err err;
+	char what[128];
 
 	hr_log_info("SIGHUP: reloading %s", config_file(o));
 	hr_errs_init(&errs);
 	if (central_config_load(config_file(o), &cfg, &errs) < 0) {
 		log_errs("reload refused", &errs);
 		hr_log_err("reload refused: the old hosts and tokens stay");
+		snprintf(what, sizeof(what), "%zu problems, the first: %.80s", errs.count,
+			 errs.count > 0 ? errs.items[0] : "?");
+		watch_audit_config(w, "config.refused", config_file(o), what);
 		hr_errs_free(&errs);
 		return;
 	}
@@ -287,10 +291,14 @@ static void reload(const struct opts *o, const struct central_config *cur, struc
 	if (!same_str(cfg.rules, cur->rules) || !same_json(cfg.notify, cur->notify) ||
 	    !same_json(cfg.alerts, cur->alerts) || !same_str(cfg.web_listen, cur->web_listen))
 		hr_log_warnx("reload: rules, notify, alerts and web change only with a restart");
-	if (ingest_set_hosts(in, cfg.hosts, cfg.nhosts, &err) < 0)
+	if (ingest_set_hosts(in, cfg.hosts, cfg.nhosts, &err) < 0) {
 		hr_log_err("reload refused: %s", err.msg);
-	else
+		watch_audit_config(w, "config.refused", config_file(o), err.msg);
+	} else {
 		hr_log_info("reloaded: %zu hosts", cfg.nhosts);
+		snprintf(what, sizeof(what), "%zu hosts, %zu pulled", cfg.nhosts, cfg.npull);
+		watch_audit_config(w, "config.reload", config_file(o), what);
+	}
 	pull_stop(*pl);
 	*pl = pull_start(cfg.pull, cfg.npull, in, &err);
 	if (*pl == NULL)
@@ -313,6 +321,7 @@ static int run_daemon(const struct opts *o)
 	struct MHD_Daemon *d2 = NULL;
 	char db[4096];
 	struct listener lmain, lweb;
+	char what[128];
 	sigset_t set;
 	time_t last_check = 0;
 	int sig, rc = 1;
@@ -341,6 +350,8 @@ static int run_daemon(const struct opts *o)
 		goto out;
 	}
 	watch_set_host_count(w, (int)(cfg.nhosts + cfg.npull));
+	snprintf(what, sizeof(what), "%zu hosts, %zu pulled", cfg.nhosts, cfg.npull);
+	watch_audit_config(w, "config.load", config_file(o), what);
 	watch_observer(w, &obs);
 	ingest_set_observer(in, &obs);
 	ingest_set_since(in, time(NULL));
@@ -395,7 +406,7 @@ static int run_daemon(const struct opts *o)
 		if (sig < 0)
 			continue; /* EAGAIN: time to look again; EINTR */
 		if (sig == SIGHUP) {
-			reload(o, &cfg, in, &pl);
+			reload(o, &cfg, in, &pl, w);
 			continue;
 		}
 		hr_log_info("signal %d: stopping", sig);

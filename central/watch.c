@@ -13,8 +13,12 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <gnutls/crypto.h>
+#include <sqlite3.h>
+
 #include "alerts.h"
 #include "analyzer.h"
+#include "audit.h"
 #include "delivery.h"
 #include "log.h"
 #include "rules.h"
@@ -222,6 +226,38 @@ const struct rules *watch_rules(struct watch *w)
 void watch_set_host_count(struct watch *w, int n)
 {
 	alerts_set_host_count(w->alerts, n);
+}
+
+void watch_audit_config(struct watch *w, const char *action, const char *file,
+			const char *what)
+{
+	unsigned char sum[32];
+	char detail[512], hex[65];
+	struct hr_err err;
+	sqlite3 *db = NULL;
+	char *text = NULL;
+	size_t len, i;
+
+	if (hr_read_file(NULL, file, &text, &len, HR_FILE_CAP, &err) < 0 ||
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, text, len, sum) < 0) {
+		hr_strlcpy(hex, "unreadable", sizeof(hex));
+	} else {
+		for (i = 0; i < sizeof(sum); i++)
+			snprintf(hex + 2 * i, 3, "%02x", sum[i]);
+	}
+	free(text);
+	snprintf(detail, sizeof(detail), "sha256 %s%s%s", hex, what ? "; " : "", what ? what : "");
+	if (sqlite3_open_v2(w->db, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		hr_log_err("audit: %s: %s", w->db, db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	if (audit_init(db, &err) < 0 ||
+	    audit_log(db, hr_now_wall(), AUDIT_SYSTEM, action, file, detail, &err) < 0)
+		hr_log_err("audit: %s", err.msg);
+	sqlite3_close(db);
 }
 
 void watch_stop(struct watch *w)

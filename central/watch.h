@@ -29,6 +29,14 @@ const struct rules *watch_rules(struct watch *w);
  * outage fraction). */
 void watch_set_host_count(struct watch *w, int n);
 
+/* Records in the audit log (DATA/headroom.db) that the config FILE was
+ * loaded at start ("config.load"), taken on SIGHUP ("config.reload") or
+ * refused ("config.refused"), with the file's SHA-256 and what (may be
+ * NULL) in the detail, so that every config in force is on record. A
+ * failure is logged, not returned. */
+void watch_audit_config(struct watch *w, const char *action, const char *file,
+			const char *what);
+
 /* Stops the tick thread, saves the analyzer's state, closes the lifecycle
  * and the delivery queue (undelivered notifications stay queued on disk).
  * Call after the ingest has stopped feeding it. w may be NULL. */

@@ -154,6 +154,16 @@ kill -HUP "$CPID"
 wait_for 10 grep -q 'reload refused' "$T/central.log" || true
 check "a broken config on SIGHUP is refused, the old hosts stay" \
 	[ "$(post "$URL" "$TOK1" "$T/doc1.json")" = 200 ]
+# Every config in force, and the refused one, is in the audit log with its
+# SHA-256 (the good one's as it was: the file now holds the broken text).
+sqlite3 "$T/data/headroom.db" "SELECT action, subject, detail FROM audit WHERE action LIKE 'config.%' ORDER BY id" > "$T/audit.txt"
+check "audit: config.load, config.reload (3 hosts), config.refused" python3 -c 'import sys, hashlib
+rows = [l.rstrip("\n").split("|") for l in open(sys.argv[1])]
+acts = [r[0] for r in rows]
+broken = hashlib.sha256(open(sys.argv[2], "rb").read()).hexdigest()
+ok = acts == ["config.load", "config.reload", "config.refused"] and all(r[1] == sys.argv[2] for r in rows)
+ok = ok and "3 hosts" in rows[1][2] and ("sha256 " + broken) in rows[2][2] and broken not in rows[1][2]
+sys.exit(0 if ok else 1)' "$T/audit.txt" "$T/central.json"
 
 kill -TERM "$CPID"
 rc=0; wait "$CPID" || rc=$?
