@@ -1,4 +1,4 @@
-/* test_alerts.c: the alert lifecycle (alerting/alerts.c) with a recording
+/* test_alerts.c: the alert lifecycle (alerting/alerts*.c) with a recording
  * notifier: for, pending cleared, severity escalation, flap damping,
  * repeats, acks, silences and their expiry, inhibition by host_stale, the
  * ingest outage, grouping per host, the payload's fields, the outbox's
