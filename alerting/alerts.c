@@ -430,7 +430,7 @@ static int observe_locked(struct alerts *a, const struct alert_obs *o, struct ev
 			return 0; /* the common case: nothing open, nothing to do */
 		if (al->state == ST_PENDING) {
 			if (tx_begin(a, wrote, err) < 0)
-		return -1;
+				return -1;
 			return set_state(a, al, ST_CLEARED, o->t, q, err) < 0 ? -1 :
 			       maybe_flush(a, al, o->t, err);
 		}
@@ -441,8 +441,17 @@ static int observe_locked(struct alerts *a, const struct alert_obs *o, struct ev
 				return 0;
 		}
 		if (tx_begin(a, wrote, err) < 0)
-		return -1;
-		copy_obs(al, o);
+			return -1;
+		{
+			/* The summary stays what fired (as Alertmanager keeps
+			 * annotations): the inactive sample's text may describe
+			 * nothing ("resync running, -1% done"). */
+			char summary[sizeof(al->summary)];
+
+			hr_strlcpy(summary, al->summary, sizeof(summary));
+			copy_obs(al, o);
+			hr_strlcpy(al->summary, summary, sizeof(al->summary));
+		}
 		return set_state(a, al, ST_RESOLVED, o->t, q, err) < 0 ? -1 :
 		       maybe_flush(a, al, o->t, err);
 	}
@@ -453,7 +462,7 @@ static int observe_locked(struct alerts *a, const struct alert_obs *o, struct ev
 		if (al == NULL)
 			return hr_err_set(err, "alerts: out of memory");
 		if (tx_begin(a, wrote, err) < 0)
-		return -1;
+			return -1;
 		if (alerts_save_alert(a, al, 1, err) < 0) {
 			free(al);
 			return -1;
@@ -475,7 +484,7 @@ static int observe_locked(struct alerts *a, const struct alert_obs *o, struct ev
 		if (o->t - al->started < al->for_s)
 			return 0;
 		if (tx_begin(a, wrote, err) < 0)
-		return -1;
+			return -1;
 		return set_state(a, al, ST_FIRING, o->t, q, err) < 0 ? -1 :
 		       maybe_flush(a, al, o->t, err);
 	}
@@ -490,7 +499,7 @@ static int observe_locked(struct alerts *a, const struct alert_obs *o, struct ev
 			 alert_severity_name(o->severity));
 		al->sev = o->severity;
 		if (tx_begin(a, wrote, err) < 0)
-		return -1;
+			return -1;
 		mark_due(al, o->t);
 		if (alerts_audit_alert(a, al, o->t, "severity", detail, err) < 0)
 			return -1;

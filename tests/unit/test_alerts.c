@@ -119,7 +119,9 @@ static void obs(struct alerts *a, const char *rule, const char *host, const char
 	o.eta = t + 86400;
 	o.eta_early = t + 3600;
 	o.eta_late = INFINITY;
-	snprintf(o.summary, sizeof(o.summary), "%s on %s", rule, host);
+	/* An inactive sample's summary differs: a resolution keeps the one
+	 * that fired. */
+	snprintf(o.summary, sizeof(o.summary), active ? "%s on %s" : "%s on %s, over", rule, host);
 	alert_obs_label(&o, "fstype", "ext4");
 	rc = alerts_observe(a, &o, &err);
 	if (rc < 0)
@@ -550,6 +552,7 @@ static void test_grouping_and_payload(void)
 	CU_ASSERT_STRING_EQUAL(jstr(r.v[2].doc, "status", NULL), "resolved");
 	CU_ASSERT_STRING_EQUAL(jstr(al, "endsAt", NULL), "2023-11-15T00:01:00Z");
 	CU_ASSERT_STRING_EQUAL(jstr(al, "fingerprint", NULL), fp);
+	CU_ASSERT_STRING_EQUAL(jstr(al, "annotations", "summary"), "fs_full on web1");
 	obs(a, "fs_full", "web1", "/var", 1, ALERT_WARNING, T0 + 120, 0);
 	tick(a, T0 + 122);
 	CU_ASSERT_EQUAL_FATAL(r.n, 4);
