@@ -461,9 +461,7 @@ static int observe_locked(struct alerts *a, const struct alert_obs *o, struct ev
 		al = alert_new(a, tr, o);
 		if (al == NULL)
 			return hr_err_set(err, "alerts: out of memory");
-		if (tx_begin(a, wrote, err) < 0)
-			return -1;
-		if (alerts_save_alert(a, al, 1, err) < 0) {
+		if (tx_begin(a, wrote, err) < 0 || alerts_save_alert(a, al, 1, err) < 0) {
 			free(al);
 			return -1;
 		}

@@ -563,17 +563,36 @@ out:
 struct stale_ctx {
 	struct ingest *in;
 	time_t now;
+	char (*names)[HR_HOST_MAX]; /* the hosts marked, for the observer */
+	size_t n, cap;
+	int oom;
 };
 
+/* Runs inside the registry's transaction: logs, and keeps the name for
+ * the observer, which is told after the commit (it writes to the same
+ * database through another connection: called here, it would wait for
+ * this very transaction). */
 static int log_stale(void *arg, const struct registry_host *h)
 {
-	const struct stale_ctx *sc = arg;
+	struct stale_ctx *sc = arg;
 	time_t from = h->last_seen > sc->in->since ? h->last_seen : sc->in->since;
 
 	hr_log_warnx("host %s is stale: no data for %lld s", h->name,
 		     (long long)(sc->now - from));
-	if (sc->in->obs.stale != NULL)
-		sc->in->obs.stale(sc->in->obs.ctx, h->name, 1, sc->now);
+	if (sc->in->obs.stale == NULL)
+		return 0;
+	if (sc->n == sc->cap) {
+		size_t cap = sc->cap ? 2 * sc->cap : 16;
+		char (*v)[HR_HOST_MAX] = realloc(sc->names, cap * sizeof(*v));
+
+		if (v == NULL) {
+			sc->oom = 1;
+			return 0;
+		}
+		sc->names = v;
+		sc->cap = cap;
+	}
+	hr_strlcpy(sc->names[sc->n++], h->name, HR_HOST_MAX);
 	return 0;
 }
 
@@ -591,16 +610,27 @@ int ingest_check_stale(struct ingest *in, time_t now)
 {
 	struct registry *reg;
 	struct hr_err err;
-	struct stale_ctx sc = { in, now };
+	struct stale_ctx sc;
+	size_t i;
+	int rc = 0;
 
+	memset(&sc, 0, sizeof(sc));
+	sc.in = in;
+	sc.now = now;
 	reg = registry_get(in, &err);
 	if (reg == NULL || registry_mark_stale(reg, now, in->since, INGEST_STALE_INTERVALS,
 					       log_stale, &sc, &err) < 0) {
 		hr_complain(&in->stale_fail, "ingest: stale hosts: %s", err.msg);
-		return -1;
+		rc = -1;
+	} else {
+		hr_complain_clear(&in->stale_fail, "ingest: stale hosts: checking again");
 	}
-	hr_complain_clear(&in->stale_fail, "ingest: stale hosts: checking again");
-	return 0;
+	for (i = 0; rc == 0 && i < sc.n; i++) /* marked: committed */
+		in->obs.stale(in->obs.ctx, sc.names[i], 1, now);
+	if (sc.oom)
+		hr_log_err("ingest: stale hosts: out of memory: the alerting missed some");
+	free(sc.names);
+	return rc;
 }
 
 

@@ -74,7 +74,7 @@ cat > "$T/central.json" <<JSON
 {"listen": "127.0.0.1:$CPORT", "insecure_http": true, "data_dir": "$T/central",
  "hosts": {$(sed -n 2p "$T/tok")},
  "notify": [{"type": "webhook", "name": "hook", "url": "http://127.0.0.1:$HPORT/hook"}],
- "alerts": {"group_wait": "$GROUP_WAIT"}}
+ "alerts": {"group_wait": "$GROUP_WAIT", "outage_window": "2s"}}
 JSON
 check "the central's config with notify and alerts is valid" \
 	"$CENTRAL" --check-config -c "$T/central.json"
@@ -89,6 +89,7 @@ cat > "$T/agent.json" <<JSON
             "ups": {"nut": ["walk@127.0.0.1:$UPORT"], "timeout": "2s"}}}
 JSON
 bg "$AGENT" -c "$T/agent.json" 2> "$T/agent.log"
+APID=$BGPID
 check "the central stores the UPS's samples" \
 	wait_for 30 sh -c "ls '$T/central/rrd/ups1/' 2>/dev/null | grep -q '^ups-'"
 # The first samples say "on line": the analyzer has seen the series.
@@ -147,6 +148,27 @@ print("latency: on battery -> webhook %.2f s = %.2f sampling intervals (interval
 		break
 	fi
 done
+
+# The agent stops: after 5 of its intervals the host is stale (the central
+# looks every 10 s), host_stale fires (one host of one: not an outage of
+# the central's ingest) and reaches the receiver.
+kill "$APID"
+hooked_rule() {
+	python3 - "$T/hook.log" "$1" "$2" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    d = json.loads(json.loads(line)["body"])
+    for a in d.get("alerts", []):
+        if a["labels"].get("alertname") == sys.argv[2] and a["status"] == sys.argv[3] \
+           and a["labels"].get("host") == "ups1":
+            sys.exit(0)
+sys.exit(1)
+PY
+}
+check "the agent stopped: host_stale fires for ups1 and is notified" \
+	wait_for $((INTERVAL * 5 + 60)) hooked_rule host_stale firing
+check "no database lock between the registry and the alerts" \
+	sh -c "! grep -q 'database is locked' '$T/central.log'"
 
 "$HEADROOM" alerts --all -c "$T/central.json" > "$T/alerts.out" 2>&1 || true
 check "headroom alerts lists the resolved ups_on_battery alert" \
