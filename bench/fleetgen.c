@@ -15,6 +15,7 @@
 #include <gnutls/gnutls.h>
 
 #include "fleetgen.h"
+#include "util.h"
 #include "wire.h"
 
 #define DAY 86400.0
@@ -84,18 +85,6 @@ void fleetgen_host_name(char *dst, size_t n, const char *prefix, unsigned long i
 	snprintf(dst, n, "%s%04lu", prefix, i + 1);
 }
 
-void fleetgen_hex(char *dst, const unsigned char *src, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		dst[2 * i] = digits[src[i] >> 4];
-		dst[2 * i + 1] = digits[src[i] & 15];
-	}
-	dst[2 * n] = '\0';
-}
-
 int fleetgen_token(uint64_t seed, const char *host, char *hex, unsigned char *sum)
 {
 	char text[HR_HOST_MAX + 48];
@@ -107,7 +96,7 @@ int fleetgen_token(uint64_t seed, const char *host, char *hex, unsigned char *su
 		return -1;
 	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, text, (size_t)len, tok) < 0)
 		return -1;
-	fleetgen_hex(hex, tok, sizeof(tok));
+	hr_hex(hex, tok, sizeof(tok));
 	/* As the central sees it: the hash of the token's hex text. */
 	if (sum != NULL && gnutls_hash_fast(GNUTLS_DIG_SHA256, hex, 64, sum) < 0)
 		return -1;

@@ -58,9 +58,6 @@ void fleetgen_host_name(char *dst, size_t n, const char *prefix, unsigned long i
  * -1 when GnuTLS fails. */
 int fleetgen_token(uint64_t seed, const char *host, char *hex, unsigned char *sum);
 
-/* Hex text of n bytes into dst (2n + 1 bytes). */
-void fleetgen_hex(char *dst, const unsigned char *src, size_t n);
-
 /* Uniform in [0, 1) for value k of host i at time t: the generator's own
  * noise, for scenarios built on top of it (demofleet.c). */
 double fleetgen_noise(uint64_t seed, unsigned long i, time_t t, unsigned k);

@@ -361,7 +361,7 @@ static int emit_hosts(const struct sim_opts *o)
 			fprintf(stderr, "fleetsim: %s: cannot hash the token\n", name);
 			return 1;
 		}
-		fleetgen_hex(sumhex, sum, sizeof(sum));
+		hr_hex(sumhex, sum, sizeof(sum));
 		printf("%s\n \"%s\": {\"token_sha256\": \"%s\"}", i ? "," : "", name, sumhex);
 	}
 	printf("\n}\n");

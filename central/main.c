@@ -245,6 +245,7 @@ static struct web *make_web(const struct central_config *cfg, struct watch *w, i
 	env.analyzer = watch_analyzer(w);
 	env.rules = watch_rules(w);
 	env.tls = tls;
+	env.rrdcached = cfg->rrdcached;
 	web = web_new(&env, &err);
 	if (web == NULL)
 		hr_log_err("dashboards: %s", err.msg);
@@ -289,8 +290,10 @@ static void reload(const struct opts *o, const struct central_config *cur, struc
 		hr_log_warnx("reload: listen, tls, data_dir, max_body_bytes and insecure_http "
 			     "change only with a restart");
 	if (!same_str(cfg.rules, cur->rules) || !same_json(cfg.notify, cur->notify) ||
-	    !same_json(cfg.alerts, cur->alerts) || !same_str(cfg.web_listen, cur->web_listen))
-		hr_log_warnx("reload: rules, notify, alerts and web change only with a restart");
+	    !same_json(cfg.alerts, cur->alerts) || !same_str(cfg.web_listen, cur->web_listen) ||
+	    !same_str(cfg.rrdcached, cur->rrdcached))
+		hr_log_warnx("reload: rules, notify, alerts, web and rrdcached change only with a "
+			     "restart");
 	if (ingest_set_hosts(in, cfg.hosts, cfg.nhosts, &err) < 0) {
 		hr_log_err("reload refused: %s", err.msg);
 		watch_audit_config(w, "config.refused", config_file(o), err.msg);

@@ -14,7 +14,7 @@
 
 #include "alerts.h"
 #include "alerts_cmd.h"
-#include "central_config.h"
+#include "cliopt.h"
 #include "util.h"
 
 struct opts {
@@ -39,49 +39,21 @@ static void usage(FILE *f)
 /* Options anywhere after the command; -1 on a bad one (said). */
 static int parse(int argc, char **argv, int first, struct opts *o)
 {
-	int i;
+	const struct cliopt opts[] = {
+		{ "--all", NULL, NULL, &o->all },
+		{ "--json", NULL, NULL, &o->json },
+		{ "--config", "-c", &o->config, NULL },
+		{ "--by", NULL, &o->by, NULL },
+		{ "--comment", NULL, &o->comment, NULL },
+		{ "--match", NULL, &o->match, NULL },
+		{ "--for", NULL, &o->for_s, NULL },
+		{ "--until", NULL, &o->until, NULL },
+		{ NULL, NULL, NULL, NULL }
+	};
 
 	memset(o, 0, sizeof(*o));
 	o->config = CENTRAL_CONFIG_FILE;
-	for (i = first; i < argc; i++) {
-		const char *a = argv[i];
-		const char **dst = NULL;
-
-		if (strcmp(a, "--all") == 0) {
-			o->all = 1;
-			continue;
-		}
-		if (strcmp(a, "--json") == 0) {
-			o->json = 1;
-			continue;
-		}
-		if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0)
-			dst = &o->config;
-		else if (strcmp(a, "--by") == 0)
-			dst = &o->by;
-		else if (strcmp(a, "--comment") == 0)
-			dst = &o->comment;
-		else if (strcmp(a, "--match") == 0)
-			dst = &o->match;
-		else if (strcmp(a, "--for") == 0)
-			dst = &o->for_s;
-		else if (strcmp(a, "--until") == 0)
-			dst = &o->until;
-		if (dst != NULL) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "headroom: %s needs a value\n", a);
-				return -1;
-			}
-			*dst = argv[++i];
-			continue;
-		}
-		if (a[0] == '-' || o->nargs == 2) {
-			fprintf(stderr, "headroom: unexpected \"%s\"\n", a);
-			return -1;
-		}
-		o->args[o->nargs++] = a;
-	}
-	return 0;
+	return cliopt_parse(argc, argv, first, opts, o->args, 2, &o->nargs);
 }
 
 static int parse_id(const char *s, long long *id)
@@ -161,23 +133,15 @@ static struct alerts *open_central(const struct opts *o, int *code)
 	char db[PATH_MAX];
 	size_t i;
 
-	hr_errs_init(&errs);
-	if (central_config_load(o->config, &cfg, &errs) < 0) {
-		for (i = 0; i < errs.count; i++)
-			fprintf(stderr, "headroom: %s: %s\n", o->config, errs.items[i]);
-		hr_errs_free(&errs);
+	if (cliopt_central(o->config, &cfg, db, sizeof(db)) < 0) {
 		*code = 2;
 		return NULL;
 	}
+	hr_errs_init(&errs);
 	alerts_params_default(&p);
 	if (cfg.alerts != NULL && alerts_params_parse(cfg.alerts, "alerts", &p, &errs) < 0) {
 		for (i = 0; i < errs.count; i++)
 			fprintf(stderr, "headroom: %s: %s\n", o->config, errs.items[i]);
-		*code = 2;
-		goto out;
-	}
-	if (snprintf(db, sizeof(db), "%s/headroom.db", cfg.data_dir) >= (int)sizeof(db)) {
-		fprintf(stderr, "headroom: %s/headroom.db: path too long\n", cfg.data_dir);
 		*code = 2;
 		goto out;
 	}

@@ -19,6 +19,7 @@
 #include "alerts_cmd.h"
 #include "user_cmd.h"
 #include "backtest.h"
+#include "util.h"
 #include "wire.h"
 
 static void usage(FILE *f)
@@ -50,18 +51,6 @@ static void usage(FILE *f)
 		"  user             manage the dashboards' users and their API tokens\n");
 }
 
-static void hex(char *dst, const unsigned char *src, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		dst[2 * i] = digits[src[i] >> 4];
-		dst[2 * i + 1] = digits[src[i] & 15];
-	}
-	dst[2 * n] = '\0';
-}
-
 static int token_new(const char *host)
 {
 	unsigned char tok[32], sum[32];
@@ -83,13 +72,13 @@ static int token_new(const char *host)
 		}
 		got += (size_t)r;
 	}
-	hex(tok_hex, tok, sizeof(tok));
+	hr_hex(tok_hex, tok, sizeof(tok));
 	/* The hash is over the token as the agent sends it: the hex text. */
 	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, tok_hex, strlen(tok_hex), sum) < 0) {
 		fprintf(stderr, "headroom: cannot compute SHA-256\n");
 		return 1;
 	}
-	hex(sum_hex, sum, sizeof(sum));
+	hr_hex(sum_hex, sum, sizeof(sum));
 	printf("%s\n\"%s\": {\"token_sha256\": \"%s\"}\n", tok_hex, host, sum_hex);
 	fprintf(stderr, "headroom: line 1 is %s's token (\"token\" in its agent.json \"central\" entry);\n"
 		"headroom: add line 2 to \"hosts\" in central.json and send the central SIGHUP\n", host);

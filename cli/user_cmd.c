@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "central_config.h"
+#include "cliopt.h"
 #include "user_cmd.h"
 #include "users.h"
 #include "util.h"
@@ -40,39 +40,17 @@ static void usage(FILE *f)
 
 static int parse(int argc, char **argv, struct opts *o)
 {
-	int i;
+	const struct cliopt opts[] = {
+		{ "--password-stdin", NULL, NULL, &o->pw_stdin },
+		{ "--config", "-c", &o->config, NULL },
+		{ "--role", NULL, &o->role, NULL },
+		{ "--label", NULL, &o->label, NULL },
+		{ NULL, NULL, NULL, NULL }
+	};
 
 	memset(o, 0, sizeof(*o));
 	o->config = CENTRAL_CONFIG_FILE;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char **dst = NULL;
-
-		if (strcmp(a, "--password-stdin") == 0) {
-			o->pw_stdin = 1;
-			continue;
-		}
-		if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0)
-			dst = &o->config;
-		else if (strcmp(a, "--role") == 0)
-			dst = &o->role;
-		else if (strcmp(a, "--label") == 0)
-			dst = &o->label;
-		if (dst != NULL) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "headroom: %s needs a value\n", a);
-				return -1;
-			}
-			*dst = argv[++i];
-			continue;
-		}
-		if (a[0] == '-' || o->nargs == 2) {
-			fprintf(stderr, "headroom: unexpected \"%s\"\n", a);
-			return -1;
-		}
-		o->args[o->nargs++] = a;
-	}
-	return 0;
+	return cliopt_parse(argc, argv, 1, opts, o->args, 2, &o->nargs);
 }
 
 /* Loads the config and opens DATA/headroom.db with the users' tables;
@@ -80,25 +58,13 @@ static int parse(int argc, char **argv, struct opts *o)
 static sqlite3 *open_db(const struct opts *o, int *code)
 {
 	struct central_config cfg;
-	struct hr_errs errs;
 	struct hr_err err;
 	sqlite3 *db = NULL;
 	char path[PATH_MAX];
-	size_t i;
 
-	hr_errs_init(&errs);
-	if (central_config_load(o->config, &cfg, &errs) < 0) {
-		for (i = 0; i < errs.count; i++)
-			fprintf(stderr, "headroom: %s: %s\n", o->config, errs.items[i]);
-		hr_errs_free(&errs);
+	if (cliopt_central(o->config, &cfg, path, sizeof(path)) < 0) {
 		*code = 2;
 		return NULL;
-	}
-	hr_errs_free(&errs);
-	if (snprintf(path, sizeof(path), "%s/headroom.db", cfg.data_dir) >= (int)sizeof(path)) {
-		fprintf(stderr, "headroom: %s/headroom.db: path too long\n", cfg.data_dir);
-		*code = 2;
-		goto out;
 	}
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {

@@ -204,7 +204,6 @@ int admin_api_audit(const struct page_req *rq, struct page_resp *out)
 	struct audit_q q;
 	const char *msg;
 	cJSON *doc;
-	char *s;
 	int n;
 
 	if (audit_args(rq, &q, &msg) < 0)
@@ -223,24 +222,14 @@ int admin_api_audit(const struct page_req *rq, struct page_resp *out)
 	if ((n == ADMIN_AUDIT_PAGE ? cJSON_AddNumberToObject(doc, "next_before", (double)j.last)
 				   : cJSON_AddNullToObject(doc, "next_before")) == NULL)
 		j.oom = 1;
-	s = j.oom ? NULL : cJSON_PrintUnformatted(doc);
-	cJSON_Delete(doc);
-	if (s == NULL)
+	if (j.oom) {
+		cJSON_Delete(doc);
 		return -1;
-	out->body = s;
-	out->len = strlen(s);
-	out->type = "application/json";
-	return 0;
+	}
+	return html_json(out, doc);
 }
 
 /* --- users -------------------------------------------------------------- */
-
-static void csrf_field(struct hbuf *b, const struct page_req *rq)
-{
-	hbuf_puts(b, "<input type=\"hidden\" name=\"csrf\" value=\"");
-	hbuf_esc(b, rq->csrf);
-	hbuf_puts(b, "\">");
-}
 
 static void role_select(struct hbuf *b, enum page_role sel)
 {
@@ -260,7 +249,7 @@ static void form_open(struct hbuf *b, const struct page_req *rq, const char *op,
 {
 	hbuf_printf(b, "<form class=\"inline\" method=\"post\" action=\"/admin/users\">"
 		       "<input type=\"hidden\" name=\"op\" value=\"%s\">", op);
-	csrf_field(b, rq);
+	html_csrf_field(b, rq);
 	if (name != NULL) {
 		hbuf_puts(b, "<input type=\"hidden\" name=\"name\" value=\"");
 		hbuf_esc(b, name);

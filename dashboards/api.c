@@ -16,6 +16,7 @@
 
 #include "alerts.h"
 #include "fleet.h"
+#include "page_rrd.h"
 #include "pages.h"
 #include "pageutil.h"
 #include "registry.h"
@@ -156,7 +157,7 @@ int api_hosts(const struct page_req *rq, struct page_resp *out)
 		rc = page_error(rq, out, 503, err.msg);
 		goto out;
 	}
-	rc = pu_json(out, doc);
+	rc = html_json(out, doc);
 	doc = NULL;
 out:
 	cJSON_Delete(doc);
@@ -206,7 +207,7 @@ static int series_list(const struct page_req *rq, struct page_resp *out, const c
 		cJSON_AddNumberToObject(o, "last_update", (double)last);
 	}
 	(void)rq;
-	return pu_json(out, doc);
+	return html_json(out, doc);
 }
 
 static int series_time(const char *s, double dflt, double *t)
@@ -310,7 +311,7 @@ static int series_data(const struct page_req *rq, struct page_resp *out, const c
 			cJSON_AddItemToArray(row, isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull());
 		}
 	}
-	rc = pu_json(out, doc);
+	rc = html_json(out, doc);
 	doc = NULL;
 out:
 	cJSON_Delete(doc);
@@ -325,9 +326,10 @@ int api_series(const struct page_req *rq, struct page_resp *out)
 {
 	const char *host = page_arg(rq, "host"), *probe = page_arg(rq, "probe");
 	struct fleet_file *files = NULL;
+	struct page_rrd pr;
 	struct hr_err err;
 	sqlite3 *db = page_db(rq);
-	size_t n = 0;
+	size_t n = 0, i;
 	int known, rc;
 
 	if (host == NULL || *host == '\0')
@@ -341,6 +343,18 @@ int api_series(const struct page_req *rq, struct page_resp *out)
 		return page_error(rq, out, 404, "no such host");
 	if (fleet_files(rq->env->data_dir, host, &files, &n, &err) < 0)
 		return page_error(rq, out, 503, err.msg);
+	/* Through rrdcached: what it holds into the files first (the one
+	 * asked for, or all of them for the list). */
+	page_rrd_init(&pr, rq->env);
+	for (i = 0; i < n; i++) {
+		const char *inst = page_arg(rq, "instance");
+
+		if (probe == NULL || *probe == '\0' ||
+		    (strcmp(files[i].probe, probe) == 0 &&
+		     strcmp(files[i].instance, inst != NULL ? inst : "") == 0))
+			(void)page_rrd_flush(&pr, host, files[i].path);
+	}
+	page_rrd_close(&pr);
 	if (probe == NULL || *probe == '\0')
 		rc = series_list(rq, out, host, files, n);
 	else
@@ -393,7 +407,7 @@ int api_alerts(const struct page_req *rq, struct page_resp *out)
 		return -1;
 	}
 	cJSON_AddItemToObject(doc, "alerts", arr);
-	return pu_json(out, doc);
+	return html_json(out, doc);
 }
 
 int api_alert_ack(const struct page_req *rq, struct page_resp *out)
@@ -402,16 +416,12 @@ int api_alert_ack(const struct page_req *rq, struct page_resp *out)
 	struct hr_err err;
 	cJSON *doc;
 	long long id;
-	char *end = NULL;
 
 	if (rq->role < ROLE_OPERATOR || rq->user == NULL || *rq->user == '\0')
 		return page_error(rq, out, 403, "acknowledging needs the operator role");
 	if (rq->env->alerts == NULL)
 		return page_error(rq, out, 503, "the alert lifecycle is not running");
-	errno = 0;
-	id = ids != NULL && *ids >= '1' && *ids <= '9' && strlen(ids) <= 18 ?
-	     strtoll(ids, &end, 10) : 0;
-	if (id <= 0 || errno != 0 || end == NULL || *end != '\0')
+	if (pu_parse_id(ids, &id) < 0)
 		return page_error(rq, out, 400, "id must be an alert's number");
 	if (comment != NULL && strlen(comment) > 500)
 		return page_error(rq, out, 400, "comment: 500 characters at most");
@@ -424,7 +434,7 @@ int api_alert_ack(const struct page_req *rq, struct page_resp *out)
 	cJSON_AddBoolToObject(doc, "acked", 1);
 	cJSON_AddNumberToObject(doc, "id", (double)id);
 	cJSON_AddStringToObject(doc, "by", rq->user);
-	return pu_json(out, doc);
+	return html_json(out, doc);
 }
 
 /* --- /api/v1/forecasts ----------------------------------------------------------- */
@@ -467,5 +477,5 @@ int api_forecasts(const struct page_req *rq, struct page_resp *out)
 		cJSON_AddBoolToObject(o, "sawtooth", f->sawtooth);
 	}
 	fleet_fc_free(v, n);
-	return pu_json(out, doc);
+	return html_json(out, doc);
 }

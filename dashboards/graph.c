@@ -20,6 +20,7 @@
 #include "analyzer.h"
 #include "graph.h"
 #include "log.h"
+#include "page_rrd.h"
 #include "rrdstore.h"
 #include "rules.h"
 #include "wire.h"
@@ -845,6 +846,7 @@ int graph_page(const struct page_req *rq, struct page_resp *out)
 	struct graph_args a;
 	struct graph_fc_find ff;
 	struct hr_err err = { { 0 } };
+	struct page_rrd pr;
 	char *img;
 	size_t len;
 	int rc;
@@ -852,6 +854,11 @@ int graph_page(const struct page_req *rq, struct page_resp *out)
 	rc = graph_parse(rq, &g, &err);
 	if (rc != 0)
 		return page_error(rq, out, rc, err.msg);
+	/* Through rrdcached: what it holds goes into the file first. When it
+	 * cannot be asked, the graph shows what the file has. */
+	page_rrd_init(&pr, rq->env);
+	(void)page_rrd_flush(&pr, g.host, g.path);
+	page_rrd_close(&pr);
 	memset(&ff, 0, sizeof(ff));
 	ff.g = &g;
 	ff.rs = rq->env->rules;

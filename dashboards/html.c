@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
+
 #include "html.h"
 
 void hbuf_init(struct hbuf *b)
@@ -150,12 +152,32 @@ int hbuf_to_resp(struct hbuf *b, struct page_resp *out)
 	return 0;
 }
 
+int html_json(struct page_resp *out, cJSON *doc)
+{
+	char *s = doc != NULL ? cJSON_PrintUnformatted(doc) : NULL;
+
+	cJSON_Delete(doc);
+	if (s == NULL)
+		return -1;
+	out->body = s;
+	out->len = strlen(s);
+	out->type = "application/json";
+	return 0;
+}
+
 static void nav_item(struct hbuf *b, const char *href, const char *name, const char *label,
 		     const char *active)
 {
 	hbuf_printf(b, "<a href=\"%s\"%s>%s</a>", href,
 		    active != NULL && strcmp(active, name) == 0 ? " aria-current=\"page\"" : "",
 		    label);
+}
+
+void html_csrf_field(struct hbuf *b, const struct page_req *rq)
+{
+	hbuf_puts(b, "<input type=\"hidden\" name=\"csrf\" value=\"");
+	hbuf_esc(b, rq->csrf);
+	hbuf_puts(b, "\">");
 }
 
 void html_begin(struct hbuf *b, const struct page_req *rq, const char *title, const char *active)
@@ -179,11 +201,8 @@ void html_begin(struct hbuf *b, const struct page_req *rq, const char *title, co
 			     "<span>");
 		hbuf_esc(b, rq->user);
 		hbuf_puts(b, "</span>");
-		if (rq->csrf != NULL) {
-			hbuf_puts(b, "<input type=\"hidden\" name=\"csrf\" value=\"");
-			hbuf_esc(b, rq->csrf);
-			hbuf_puts(b, "\">");
-		}
+		if (rq->csrf != NULL)
+			html_csrf_field(b, rq);
 		hbuf_puts(b, "<button type=\"submit\">Log out</button></form>");
 	}
 	hbuf_puts(b, "</header>\n<main>\n<h1>");

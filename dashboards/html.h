@@ -1,5 +1,6 @@
 /* html.h: a growable text buffer and the HTML pieces every page shares
- * (escaping, the layout around a page's content, the style sheet). */
+ * (escaping, the layout around a page's content, the style sheet), and
+ * handing a page or a JSON document to the response. */
 #ifndef HR_HTML_H
 #define HR_HTML_H
 
@@ -7,6 +8,8 @@
 #include <stddef.h>
 
 #include "page.h"
+
+struct cJSON;
 
 struct hbuf {
 	char *s;      /* NUL-terminated; NULL until the first append */
@@ -26,6 +29,9 @@ void hbuf_url(struct hbuf *b, const char *s);
 /* Hands the buffer to out (body, len; type HTML) and resets b. -1 when an
  * append had failed (b freed). */
 int hbuf_to_resp(struct hbuf *b, struct page_resp *out);
+/* Hands doc (taken over: freed; may be NULL) to out printed unformatted as
+ * application/json. -1 on no memory (or doc NULL). */
+int html_json(struct page_resp *out, struct cJSON *doc);
 
 /* The page's head, header with navigation (what rq->role may see, the
  * user and a logout form with the CSRF token) and the opening of <main>.
@@ -33,6 +39,9 @@ int hbuf_to_resp(struct hbuf *b, struct page_resp *out);
  * "capacity", "alerts", "audit", "users"; NULL none). */
 void html_begin(struct hbuf *b, const struct page_req *rq, const char *title,
 		const char *active);
+/* The hidden form field "csrf" with rq's CSRF token (value empty without
+ * one), which web.c checks on every POST. */
+void html_csrf_field(struct hbuf *b, const struct page_req *rq);
 /* Closes <main> and the document. */
 void html_end(struct hbuf *b);
 

@@ -29,6 +29,11 @@ struct page_env {
 	struct analyzer *analyzer;  /* forecasts (analyzer_forecasts); NULL: none */
 	const struct rules *rules;  /* the rules in force; NULL: none */
 	int tls;                    /* served over TLS (cookies get Secure) */
+	const char *rrdcached;      /* the rrdcached the central writes through
+				     * ("unix:/path", "HOST:PORT"; checked by the
+				     * config), whose base folder is DATA/rrd: an
+				     * archive is flushed before it is read
+				     * (page_rrd.h); NULL: none */
 };
 
 struct page_req {

@@ -5,7 +5,6 @@
  * or the page with 400 and the reason. */
 #include "config.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +20,6 @@
 #define SILENCE_MAX_S (366 * 86400.0)
 #define HISTORY_DEFAULT 50
 #define HISTORY_ALL 1000
-
-static void csrf_field(struct hbuf *b, const struct page_req *rq)
-{
-	hbuf_puts(b, "<input type=\"hidden\" name=\"csrf\" value=\"");
-	hbuf_esc(b, rq->csrf != NULL ? rq->csrf : "");
-	hbuf_puts(b, "\">");
-}
 
 static void silences_table(struct hbuf *b, const struct page_req *rq, const cJSON *arr, int forms)
 {
@@ -67,7 +59,7 @@ static void silences_table(struct hbuf *b, const struct page_req *rq, const cJSO
 				hbuf_printf(b, "<form class=\"inline\" method=\"post\""
 					       " action=\"/alerts/unsilence\"><input type=\"hidden\""
 					       " name=\"id\" value=\"%.0f\">", pu_num(s, "id"));
-				csrf_field(b, rq);
+				html_csrf_field(b, rq);
 				hbuf_puts(b, "<button type=\"submit\">Expire</button></form>");
 			}
 			hbuf_puts(b, "</td>");
@@ -86,7 +78,7 @@ static void silence_form(struct hbuf *b, const struct page_req *rq)
 
 	hbuf_puts(b, "<h3>New silence</h3>\n<form class=\"inline\" method=\"post\""
 		     " action=\"/alerts/silence\">");
-	csrf_field(b, rq);
+	html_csrf_field(b, rq);
 	hbuf_puts(b, "<input name=\"matchers\" required maxlength=\"1000\" size=\"32\""
 		     " placeholder=\"host=web1 rule=fs_used\" aria-label=\"matchers\"");
 	if (m != NULL && strlen(m) <= MATCHERS_MAX) {
@@ -200,48 +192,34 @@ static int done(struct page_resp *out, const char *what)
 	return 0;
 }
 
-/* A positive id from a form field; 0, or -1. */
-static int parse_id(const char *s, long long *id)
-{
-	char *end;
-
-	if (s == NULL || *s < '1' || *s > '9' || strlen(s) > 18)
-		return -1;
-	errno = 0;
-	*id = strtoll(s, &end, 10);
-	return errno != 0 || *end != '\0' ? -1 : 0;
-}
-
-/* The checks every form shares; NULL when the form may go on, else the
- * reason and *status. */
-static const char *form_check(const struct page_req *rq, int *status)
+/* The checks every form shares: 0 when the form may go on, else 1 with
+ * out filled (an error page for a missing role or lifecycle, the alerts
+ * page with the reason for a bad form) and *rc what the handler returns. */
+static int form_refused(const struct page_req *rq, struct page_resp *out, int *rc)
 {
 	const char *c = page_arg(rq, "comment");
 
-	*status = 400;
-	if (rq->role < ROLE_OPERATOR || rq->user == NULL || *rq->user == '\0') {
-		*status = 403;
-		return "acknowledging and silencing need the operator role";
-	}
-	if (rq->env->alerts == NULL) {
-		*status = 503;
-		return "the alert lifecycle is not running";
-	}
-	if (c != NULL && strlen(c) > COMMENT_MAX)
-		return "the comment is too long (500 characters at most)";
-	return NULL;
+	if (rq->role < ROLE_OPERATOR || rq->user == NULL || *rq->user == '\0')
+		*rc = page_error(rq, out, 403, "acknowledging and silencing need the operator role");
+	else if (rq->env->alerts == NULL)
+		*rc = page_error(rq, out, 503, "the alert lifecycle is not running");
+	else if (c != NULL && strlen(c) > COMMENT_MAX)
+		*rc = render(rq, out, 400, "the comment is too long (500 characters at most)");
+	else
+		return 0;
+	return 1;
 }
 
 int page_alert_ack(const struct page_req *rq, struct page_resp *out)
 {
-	const char *comment = page_arg(rq, "comment"), *why;
+	const char *comment = page_arg(rq, "comment");
 	struct hr_err err;
 	long long id;
-	int status;
+	int rc;
 
-	if ((why = form_check(rq, &status)) != NULL)
-		return status == 400 ? render(rq, out, 400, why) : page_error(rq, out, status, why);
-	if (parse_id(page_arg(rq, "id"), &id) < 0)
+	if (form_refused(rq, out, &rc))
+		return rc;
+	if (pu_parse_id(page_arg(rq, "id"), &id) < 0)
 		return render(rq, out, 400, "id must be an alert's number");
 	if (alerts_ack(rq->env->alerts, id, rq->user, comment != NULL && *comment ? comment : NULL,
 		       rq->now, &err) < 0)
@@ -249,9 +227,18 @@ int page_alert_ack(const struct page_req *rq, struct page_resp *out)
 	return done(out, "ack");
 }
 
+/* HR_TESTABLE: static here; tests/fuzz/fuzz_page_input.c builds this file
+ * with -DHR_TESTABLE= to reach matchers_norm. */
+#ifndef HR_TESTABLE
+#define HR_TESTABLE static
+#endif
+
 /* "host=web1 rule=fs_used" or "host=web1,rule=fs_used" into the
- * lifecycle's "host=web1,alertname=fs_used" (rule is alertname). */
-static int matchers_norm(const char *in, char *dst, size_t n)
+ * lifecycle's "host=web1,alertname=fs_used" (rule is alertname) in dst
+ * (size n, NUL-terminated). 0, or -1 when there is no matcher or dst is
+ * too small. */
+HR_TESTABLE int matchers_norm(const char *in, char *dst, size_t n);
+HR_TESTABLE int matchers_norm(const char *in, char *dst, size_t n)
 {
 	size_t len = 0;
 	const char *p = in;
@@ -281,14 +268,14 @@ static int matchers_norm(const char *in, char *dst, size_t n)
 
 int page_silence_add(const struct page_req *rq, struct page_resp *out)
 {
-	const char *m = page_arg(rq, "matchers"), *comment = page_arg(rq, "comment"), *why;
+	const char *m = page_arg(rq, "matchers"), *comment = page_arg(rq, "comment");
 	char norm[MATCHERS_MAX + 256];
 	struct hr_err err;
 	double dur;
-	int status;
+	int rc;
 
-	if ((why = form_check(rq, &status)) != NULL)
-		return status == 400 ? render(rq, out, 400, why) : page_error(rq, out, status, why);
+	if (form_refused(rq, out, &rc))
+		return rc;
 	if (m == NULL || strlen(m) > MATCHERS_MAX || matchers_norm(m, norm, sizeof(norm)) < 0)
 		return render(rq, out, 400, "matchers: give one or more label=glob");
 	if (pu_parse_duration(page_arg(rq, "duration"), SILENCE_MAX_S, &dur) < 0)
@@ -301,14 +288,13 @@ int page_silence_add(const struct page_req *rq, struct page_resp *out)
 
 int page_silence_expire(const struct page_req *rq, struct page_resp *out)
 {
-	const char *why;
 	struct hr_err err;
 	long long id;
-	int status;
+	int rc;
 
-	if ((why = form_check(rq, &status)) != NULL)
-		return status == 400 ? render(rq, out, 400, why) : page_error(rq, out, status, why);
-	if (parse_id(page_arg(rq, "id"), &id) < 0)
+	if (form_refused(rq, out, &rc))
+		return rc;
+	if (pu_parse_id(page_arg(rq, "id"), &id) < 0)
 		return render(rq, out, 400, "id must be a silence's number");
 	if (alerts_silence_expire(rq->env->alerts, id, rq->user, rq->now, &err) < 0)
 		return render(rq, out, 400, err.msg);

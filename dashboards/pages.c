@@ -16,6 +16,7 @@
 #include "fleet.h"
 #include "graph.h"
 #include "html.h"
+#include "page_rrd.h"
 #include "pages.h"
 #include "pageutil.h"
 #include "registry.h"
@@ -23,15 +24,6 @@
 #define FAR_ETA (10 * 365.25 * 86400) /* ETAs further out are "beyond 10 y" */
 
 /* --- / ----------------------------------------------------------------------- */
-
-static void host_link(struct hbuf *b, const char *host)
-{
-	hbuf_puts(b, "<a href=\"/hosts/");
-	hbuf_url(b, host);
-	hbuf_puts(b, "\">");
-	hbuf_esc(b, host);
-	hbuf_puts(b, "</a>");
-}
 
 static void overview_hosts(struct hbuf *b, const struct page_req *rq, const struct fleet *f)
 {
@@ -47,7 +39,7 @@ static void overview_hosts(struct hbuf *b, const struct page_req *rq, const stru
 		const struct fleet_host *h = &f->hosts[i];
 
 		hbuf_puts(b, "<tr><td>");
-		host_link(b, h->name);
+		pu_host_link(b, h->name);
 		hbuf_puts(b, "</td>");
 		for (c = 0; c < FLEET_NCHECKS; c++) {
 			hbuf_puts(b, "<td>");
@@ -165,7 +157,7 @@ static void capacity_row(struct hbuf *b, const struct page_req *rq, const struct
 	const char *view = fc_view(f);
 
 	hbuf_puts(b, "<tr><td>");
-	host_link(b, f->host);
+	pu_host_link(b, f->host);
 	hbuf_puts(b, "</td><td>");
 	hbuf_esc(b, f->probe);
 	hbuf_puts(b, " ");
@@ -509,6 +501,16 @@ int page_host(const struct page_req *rq, struct page_resp *out)
 		hbuf_puts(&b, "</p>\n");
 	} else if (la.rows > 0) {
 		hbuf_puts(&b, "</td></tr>\n</tbody></table></div>\n");
+	}
+	{
+		/* Through rrdcached: what it holds into the files first. */
+		struct page_rrd pr;
+		size_t i;
+
+		page_rrd_init(&pr, rq->env);
+		for (i = 0; i < nfiles; i++)
+			(void)page_rrd_flush(&pr, name, files[i].path);
+		page_rrd_close(&pr);
 	}
 	host_latest(&b, rq, files, nfiles);
 	host_ranges(&b, name, &sp);

@@ -1,5 +1,5 @@
-/* pageutil.c: badges, the alerts table, time and duration parsing and JSON
- * answers shared by the pages and the API (see pageutil.h). */
+/* pageutil.c: badges, host links, the alerts table, and time and duration
+ * parsing shared by the pages and the API (see pageutil.h). */
 #include "config.h"
 
 #include <ctype.h>
@@ -77,7 +77,7 @@ static int wanted(const cJSON *al, enum pu_alerts which, const char *host)
 	return 0;
 }
 
-static void host_link(struct hbuf *b, const char *host)
+void pu_host_link(struct hbuf *b, const char *host)
 {
 	hbuf_puts(b, "<a href=\"/hosts/");
 	hbuf_url(b, host);
@@ -99,7 +99,7 @@ static void alert_row(struct hbuf *b, const struct page_req *rq, const cJSON *al
 	hbuf_puts(b, "</td>");
 	if (host == NULL) {
 		hbuf_puts(b, "<td>");
-		host_link(b, pu_str(al, "host"));
+		pu_host_link(b, pu_str(al, "host"));
 		hbuf_puts(b, "</td>");
 	}
 	hbuf_puts(b, "<td>");
@@ -136,11 +136,10 @@ static void alert_row(struct hbuf *b, const struct page_req *rq, const cJSON *al
 		hbuf_puts(b, "<td>");
 		if (which != PU_ENDED && !*pu_str(al, "acked_by") && rq->csrf != NULL) {
 			hbuf_printf(b, "<form class=\"inline\" method=\"post\" action=\"/alerts/ack\">"
-				       "<input type=\"hidden\" name=\"id\" value=\"%.0f\">"
-				       "<input type=\"hidden\" name=\"csrf\" value=\"",
+				       "<input type=\"hidden\" name=\"id\" value=\"%.0f\">",
 				    pu_num(al, "id"));
-			hbuf_esc(b, rq->csrf);
-			hbuf_puts(b, "\"><input name=\"comment\" maxlength=\"500\" placeholder=\"comment\""
+			html_csrf_field(b, rq);
+			hbuf_puts(b, "<input name=\"comment\" maxlength=\"500\" placeholder=\"comment\""
 				     " aria-label=\"comment\"><button type=\"submit\">Ack</button>"
 				     "</form>");
 		}
@@ -176,6 +175,17 @@ int pu_alerts_table(struct hbuf *b, const struct page_req *rq, const cJSON *arr,
 	if (rows > 0)
 		hbuf_puts(b, "</tbody></table></div>\n");
 	return rows;
+}
+
+int pu_parse_id(const char *s, long long *id)
+{
+	char *end;
+
+	if (s == NULL || *s < '1' || *s > '9' || strlen(s) > 18)
+		return -1;
+	errno = 0;
+	*id = strtoll(s, &end, 10);
+	return errno != 0 || *end != '\0' ? -1 : 0;
 }
 
 int pu_parse_time(const char *s, double *t)
@@ -236,9 +246,16 @@ int pu_parse_duration(const char *s, double max, double *secs)
 	};
 	char *end;
 	double v, mult = 1;
-	size_t i;
+	size_t i, n, dots;
 
 	if (s == NULL || !isdigit((unsigned char)*s) || strlen(s) > 20)
+		return -1;
+	/* A plain decimal and at most one unit letter: strtod alone would
+	 * also take "0x10m" or "1e2h". */
+	n = strspn(s, "0123456789.");
+	for (i = 0, dots = 0; i < n; i++)
+		dots += s[i] == '.';
+	if (dots > 1 || (s[n] != '\0' && s[n + 1] != '\0'))
 		return -1;
 	errno = 0;
 	v = strtod(s, &end);
@@ -252,21 +269,8 @@ int pu_parse_duration(const char *s, double max, double *secs)
 			return -1;
 	}
 	v *= mult;
-	if (!(v > 0) || v > max)
+	if (!(v >= 1) || v > max) /* a second at least */
 		return -1;
 	*secs = v;
-	return 0;
-}
-
-int pu_json(struct page_resp *out, cJSON *doc)
-{
-	char *s = doc != NULL ? cJSON_PrintUnformatted(doc) : NULL;
-
-	cJSON_Delete(doc);
-	if (s == NULL)
-		return -1;
-	out->body = s;
-	out->len = strlen(s);
-	out->type = "application/json";
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <gnutls/gnutls.h>
 
 #include "session.h"
+#include "util.h"
 
 int session_init(sqlite3 *db, struct hr_err *err)
 {
@@ -65,25 +66,13 @@ int session_random_b64(size_t n, char *out, size_t out_size, struct hr_err *err)
 	return 0;
 }
 
-static void hex(char *dst, const unsigned char *src, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		dst[2 * i] = digits[src[i] >> 4];
-		dst[2 * i + 1] = digits[src[i] & 15];
-	}
-	dst[2 * n] = '\0';
-}
-
 void session_sha256_hex(const char *s, char out[65])
 {
 	unsigned char d[32];
 
 	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, s, strlen(s), d) < 0)
 		memset(d, 0, sizeof(d));   /* never matches a stored hash of a real token */
-	hex(out, d, sizeof(d));
+	hr_hex(out, d, sizeof(d));
 }
 
 int session_ct_equal(const char *a, const char *b)
@@ -450,5 +439,5 @@ void session_pseudonym(const unsigned char key[SESSION_KEY_LEN], const char *add
 		memset(mac, 0, sizeof(mac));
 	out[0] = 'p';
 	out[1] = ':';
-	hex(out + 2, mac, 8);
+	hr_hex(out + 2, mac, 8);
 }

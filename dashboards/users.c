@@ -273,18 +273,26 @@ out:
 	return finish(db, rc, err);
 }
 
-int users_list(sqlite3 *db, users_list_fn fn, void *arg, struct hr_err *err)
+/* The callers' fn and arg for users_list and users_token_list. */
+struct list_cb {
+	users_list_fn user;
+	users_token_fn token;
+	void *arg;
+};
+
+/* Steps the query sql and hands each row to row(st, cb) until that returns
+ * nonzero; 0, or -1 with err. */
+static int each_row(sqlite3 *db, const char *sql,
+		    int (*row)(sqlite3_stmt *st, const struct list_cb *cb),
+		    const struct list_cb *cb, struct hr_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, "SELECT name, role, created, changed FROM users ORDER BY name",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return hr_err_set(err, "users: %s", sqlite3_errmsg(db));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (fn(arg, (const char *)sqlite3_column_text(st, 0),
-		       (enum page_role)sqlite3_column_int(st, 1), sqlite3_column_double(st, 2),
-		       sqlite3_column_double(st, 3)) != 0) {
+		if (row(st, cb) != 0) {
 			rc = SQLITE_DONE;
 			break;
 		}
@@ -292,6 +300,21 @@ int users_list(sqlite3 *db, users_list_fn fn, void *arg, struct hr_err *err)
 	if (rc != SQLITE_DONE)
 		return hr_err_set(err, "users: %s", sqlite3_errmsg(db));
 	return 0;
+}
+
+static int user_row(sqlite3_stmt *st, const struct list_cb *cb)
+{
+	return cb->user(cb->arg, (const char *)sqlite3_column_text(st, 0),
+			(enum page_role)sqlite3_column_int(st, 1), sqlite3_column_double(st, 2),
+			sqlite3_column_double(st, 3));
+}
+
+int users_list(sqlite3 *db, users_list_fn fn, void *arg, struct hr_err *err)
+{
+	const struct list_cb cb = { fn, NULL, arg };
+
+	return each_row(db, "SELECT name, role, created, changed FROM users ORDER BY name",
+			user_row, &cb, err);
 }
 
 int users_check_password(sqlite3 *db, const char *name, const char *password,
@@ -440,25 +463,20 @@ int users_token_check(sqlite3 *db, const char *token, double now, char *name,
 	return 1;
 }
 
+static int token_row(sqlite3_stmt *st, const struct list_cb *cb)
+{
+	return cb->token(cb->arg, sqlite3_column_int64(st, 0),
+			 (const char *)sqlite3_column_text(st, 1),
+			 (const char *)sqlite3_column_text(st, 2), sqlite3_column_double(st, 3),
+			 sqlite3_column_double(st, 4));
+}
+
 int users_token_list(sqlite3 *db, users_token_fn fn, void *arg, struct hr_err *err)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	const struct list_cb cb = { NULL, fn, arg };
 
-	if (sqlite3_prepare_v2(db, "SELECT id, name, label, created, coalesce(last_used, 0)"
-			       " FROM api_tokens ORDER BY name, id", -1, &st, NULL) != SQLITE_OK)
-		return hr_err_set(err, "users: %s", sqlite3_errmsg(db));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (fn(arg, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
-		       (const char *)sqlite3_column_text(st, 2), sqlite3_column_double(st, 3),
-		       sqlite3_column_double(st, 4)) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return hr_err_set(err, "users: %s", sqlite3_errmsg(db));
-	return 0;
+	return each_row(db, "SELECT id, name, label, created, coalesce(last_used, 0)"
+			" FROM api_tokens ORDER BY name, id", token_row, &cb, err);
 }
 
 int users_token_del(sqlite3 *db, const char *who, long long id, struct hr_err *err)

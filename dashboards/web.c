@@ -115,20 +115,12 @@ int page_error(const struct page_req *rq, struct page_resp *out, int status, con
 	out->status = status;
 	if (rq->api) {
 		cJSON *doc = cJSON_CreateObject();
-		char *s;
 
 		if (doc == NULL || cJSON_AddStringToObject(doc, "error", msg) == NULL) {
 			cJSON_Delete(doc);
 			return -1;
 		}
-		s = cJSON_PrintUnformatted(doc);
-		cJSON_Delete(doc);
-		if (s == NULL)
-			return -1;
-		out->body = s;
-		out->len = strlen(s);
-		out->type = "application/json";
-		return 0;
+		return html_json(out, doc);
 	} else {
 		struct hbuf b;
 		char title[64];

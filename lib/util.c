@@ -289,6 +289,18 @@ void hr_printable(char *dst, size_t n, const char *s, size_t len)
 	dst[len] = '\0';
 }
 
+void hr_hex(char *dst, const unsigned char *src, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		dst[2 * i] = digits[src[i] >> 4];
+		dst[2 * i + 1] = digits[src[i] & 15];
+	}
+	dst[2 * n] = '\0';
+}
+
 int hr_glob_any(char *const *globs, const char *s)
 {
 	size_t i;

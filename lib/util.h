@@ -72,6 +72,10 @@ int hr_field_eq(const char *s, size_t len, const char *word);
  * cannot put control bytes or broken UTF-8 into labels, JSON or the log. */
 void hr_printable(char *dst, size_t n, const char *s, size_t len);
 
+/* Writes the n bytes of src as 2 * n lower-case hex digits and a NUL into
+ * dst (2 * n + 1 bytes). */
+void hr_hex(char *dst, const unsigned char *src, size_t n);
+
 /* Does s match one of the fnmatch(3) globs (NULL-terminated, no flags, so
  * "*" also crosses '/')? NULL globs match nothing. */
 int hr_glob_any(char *const *globs, const char *s);

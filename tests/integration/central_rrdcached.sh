@@ -5,7 +5,9 @@
 # a batch older than the archives is refused (400) through the daemon too; a
 # new value becomes a new DS; rrdcached stopped: 503 and nothing acked,
 # restarted: the same batch stored. And a host posting with interval 1 that
-# stops is marked stale in the registry, and fresh again when it posts.
+# stops is marked stale in the registry, and fresh again when it posts. And
+# the dashboards (series API, /graph, a host's page) read through the daemon:
+# they show what it has not written to the file yet.
 . "$(dirname "$0")/lib.sh"
 
 CENTRAL="$top_builddir/headroom-central"
@@ -164,4 +166,86 @@ kill -TERM "$CPID"
 rc=0; wait "$CPID" || rc=$?
 check "SIGTERM: exit 0" [ "$rc" -eq 0 ]
 stop_rrdcached
+
+# The dashboards read through rrdcached: a daemon that writes nothing by
+# itself (-w 3600) with the central's DATA/rrd as its base. The series API,
+# /graph and a host's page flush what it holds first: each shows the batch
+# just stored while the file on disk did not have it before.
+SOCK="$T/rrdcached2.sock"
+BASE="$T/data2/rrd"
+mkdir -p "$BASE" "$T/journal2"
+bg rrdcached -g -w 3600 -f 7200 -l "unix:$SOCK" -b "$BASE" -B -R -p "$T/rrdcached2.pid" \
+	-j "$T/journal2" -o "$T/rrdcached2.log"
+RPID=$BGPID
+wait_for 10 python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' "$SOCK" ||
+	fail "rrdcached -w 3600 does not answer"
+PORT=$(free_port)
+WPORT=$(free_port)
+while [ "$WPORT" = "$PORT" ]; do WPORT=$(free_port); done
+URL="http://127.0.0.1:$PORT/api/v1/samples"
+WEB="http://127.0.0.1:$WPORT"
+cat > "$T/central2.json" <<JSON
+{"listen": "127.0.0.1:$PORT", "insecure_http": true, "data_dir": "$T/data2",
+ "rrdcached": "unix:$SOCK", "web": {"listen": "127.0.0.1:$WPORT"},
+ "hosts": {$(sed -n 2p "$T/tok1")}}
+JSON
+VPW=$(python3 -c 'import secrets; print(secrets.token_urlsafe(15))')
+printf '%s\n' "$VPW" | "$HEADROOM" user add viewer1 --role viewer --password-stdin \
+	-c "$T/central2.json" > "$T/user.out" 2>&1 || { cat "$T/user.out"; fail "headroom user add viewer1"; }
+bg "$CENTRAL" -c "$T/central2.json" 2> "$T/central2.log"
+CPID=$BGPID
+wait_for 10 curl -s -o /dev/null "$WEB/login" || fail "central (web listener) did not come up"
+check "POST /login as a viewer: 303 with a session cookie" [ "$(curl -s -o /dev/null -w '%{http_code}' \
+	-c "$T/jar" --data-urlencode username=viewer1 --data-urlencode "password=$VPW" "$WEB/login")" = 303 ]
+get() { # PATH OUT: prints the status
+	curl -s -b "$T/jar" -o "$2" -w '%{http_code}' "$WEB$1" || true
+}
+# disk_last FILE: the file's last update as the file itself has it (no
+# daemon asked: RRDCACHED_ADDRESS unset).
+disk_last() { env -u RRDCACHED_ADDRESS rrdtool info "$1" | sed -n 's/^last_update = //p'; }
+RRD="$BASE/web1/load.rrd"
+# Three batches, a minute apart, ending 3 minutes before the sample's time.
+for k in 0 1 2; do
+	shift_doc "$T/doc1.json" "$k" "$((60 * k - 300))" > "$T/w$k.json"
+	check "w=3600: batch $k through rrdcached: 200" [ "$(post "$TOK1" "$T/w$k.json")" = 200 ]
+done
+check "the file on disk misses the batches (only created)" [ "$(disk_last "$RRD")" -lt "$((T1 - 300))" ]
+S="/api/v1/series?host=web1&probe=load&instance=&ds=load1&start=$((T1 - 900))&end=$((T1 + 60))"
+check "GET /api/v1/series: 200" [ "$(get "$S" "$T/series.json")" = 200 ]
+check "its points have the load1 just stored" pyjson "$T/series.json" \
+	"d['ds'] == ['load1'] and any(p[1] is not None and abs(p[1] - $LOAD1) < 1e-9 for p in d['points'])"
+check "the file was flushed: its last update is the last batch's" [ "$(disk_last "$RRD")" = "$((T1 - 180))" ]
+check "GET /api/v1/series (the list): 200" [ "$(get "/api/v1/series?host=web1" "$T/list.json")" = 200 ]
+check "the list's last_update is the last batch's" pyjson "$T/list.json" \
+	"[s['last_update'] for s in d['series'] if s['probe'] == 'load'] == [$((T1 - 180))]"
+
+shift_doc "$T/doc1.json" 3 -120 > "$T/w3.json"
+check "w=3600: one more batch: 200" [ "$(post "$TOK1" "$T/w3.json")" = 200 ]
+check "the file on disk misses it" [ "$(disk_last "$RRD")" = "$((T1 - 180))" ]
+G="/graph?host=web1&probe=load&view=load&start=$((T1 - 900))&end=$((T1 + 60))&fmt=svg&h=200"
+check "GET /graph (svg): 200" [ "$(get "$G" "$T/graph.svg")" = 200 ]
+check "an SVG" grep -q '<svg' "$T/graph.svg"
+check "GET /graph: after it the file has the batch" [ "$(disk_last "$RRD")" = "$((T1 - 120))" ]
+shift_doc "$T/doc1.json" 4 -60 > "$T/w4.json"
+check "w=3600: one more batch: 200" [ "$(post "$TOK1" "$T/w4.json")" = 200 ]
+check "GET /graph (png): 200" [ "$(get "/graph?host=web1&probe=load&view=load" "$T/graph.png")" = 200 ]
+check "a PNG" python3 -c 'import sys; sys.exit(0 if open(sys.argv[1], "rb").read(8) == b"\x89PNG\r\n\x1a\n" else 1)' "$T/graph.png"
+check "the file has that batch" [ "$(disk_last "$RRD")" = "$((T1 - 60))" ]
+shift_doc "$T/doc1.json" 5 0 > "$T/w5.json"
+check "w=3600: the last batch: 200" [ "$(post "$TOK1" "$T/w5.json")" = 200 ]
+check "the file on disk misses it" [ "$(disk_last "$RRD")" = "$((T1 - 60))" ]
+check "GET /hosts/web1: 200" [ "$(get "/hosts/web1" "$T/host.html")" = 200 ]
+check "with its latest values" grep -q 'Latest values' "$T/host.html"
+check "GET /hosts/web1: after it the file has the last batch" [ "$(disk_last "$RRD")" = "$T1" ]
+check "no flush failure logged" sh -c "! grep -q 'read without what rrdcached holds' '$T/central2.log'"
+
+# rrdcached gone: the pages still answer, from the files, and say why once.
+stop_rrdcached
+check "rrdcached stopped: GET /api/v1/series still 200" [ "$(get "$S" "$T/series2.json")" = 200 ]
+check "rrdcached stopped: GET /graph still 200" [ "$(get "$G" "$T/graph2.svg")" = 200 ]
+check "the flush failure is logged with the daemon's address" \
+	grep -q "read without what rrdcached holds for it: rrdcached: cannot connect to unix:$SOCK" "$T/central2.log"
+kill -TERM "$CPID"
+rc=0; wait "$CPID" || rc=$?
+check "SIGTERM: exit 0" [ "$rc" -eq 0 ]
 finish

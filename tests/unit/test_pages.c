@@ -19,6 +19,7 @@
 #include "fleet.h"
 #include "graph.h"
 #include "pages.h"
+#include "pageutil.h"
 #include "registry.h"
 #include "rrdstore.h"
 #include "rules.h"
@@ -770,6 +771,35 @@ static void test_api_alerts_forecasts(void)
 	world_free(&w);
 }
 
+/* The durations a silence form takes: plain decimals with one unit. */
+static void test_durations(void)
+{
+	static const struct {
+		const char *s;
+		double want; /* < 0: refused */
+	} c[] = {
+		{ "2h", 7200 }, { "90m", 5400 }, { "1.5d", 129600 }, { "45", 45 }, { "30s", 30 },
+		{ "1w", 604800 }, { "0x10m", -1 }, { "1e2h", -1 }, { "2 hours", -1 },
+		{ "2hh", -1 }, { "1.2.3h", -1 }, { "0.0001s", -1 }, { "0h", -1 }, { "-1h", -1 },
+		{ "", -1 }, { "h", -1 }, { "400d", -1 }, { "2x", -1 }, { "nan", -1 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		double v = -1;
+		int rc = pu_parse_duration(c[i].s, 366 * 86400.0, &v);
+
+		if (c[i].want < 0) {
+			if (rc != -1)
+				printf("\n  %s accepted as %g", c[i].s, v);
+			CU_ASSERT_EQUAL(rc, -1);
+		} else {
+			CU_ASSERT_EQUAL(rc, 0);
+			CU_ASSERT_DOUBLE_EQUAL(v, c[i].want, 1e-9);
+		}
+	}
+}
+
 int main(void)
 {
 	static CU_TestInfo tests[] = {
@@ -782,6 +812,7 @@ int main(void)
 		{ "api: hosts", test_api_hosts },
 		{ "api: series list and data, checked parameters", test_api_series },
 		{ "api: alerts, forecasts, ack", test_api_alerts_forecasts },
+		{ "silence durations", test_durations },
 		CU_TEST_INFO_NULL,
 	};
 
