@@ -46,19 +46,8 @@ printf '[walk]\n\tdriver = dummy-ups\n\tport = %s/walk.dev\n' "$N" > "$N/ups.con
 printf '[mon]\n\tpassword = s3cret\n\tupsmon secondary\n' > "$N/upsd.users"
 chmod 600 "$N/upsd.users"
 bg "$DRV" -a walk $AS -F -i 1 > "$T/driver.log" 2>&1
-UP=""
-for try in 1 2 3 4 5; do
-	UPORT=$(free_port)
-	printf 'LISTEN 127.0.0.1 %s\nMAXAGE 30\n' "$UPORT" > "$N/upsd.conf"
-	bg "$UPSD" $AS -F > "$T/upsd.log" 2>&1
-	sleep 0.5
-	if kill -0 "$BGPID" 2>/dev/null && grep -q "listening on" "$T/upsd.log"; then
-		UP=1
-		break
-	fi
-	kill "$BGPID" 2>/dev/null || true
-done
-[ -n "$UP" ] || { echo "upsd did not start:"; cat "$T/upsd.log"; exit 1; }
+start_upsd "$N" || exit 1
+UPORT=$UPSD_PORT
 
 # --- the webhook receiver -----------------------------------------------------
 HPORT=$(free_port)

@@ -85,6 +85,31 @@ d=json.load(open(sys.argv[1]))
 sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2"
 }
 
+# start_upsd DIR: NUT's upsd (Debian nut-server) with its config in DIR
+# ($NUT_CONFPATH, ups.conf and upsd.users written by the caller, drivers
+# started) on a free loopback port, retried when another test takes the
+# port first. Sets UPSD_PORT and UPSD_PID; its log is $T/upsd.log. As root
+# it stays root (-u root): the "nut" user cannot enter the 0700 temp folder.
+start_upsd() {
+	as=""
+	[ "$(id -u)" -eq 0 ] && as="-u root"
+	for try in 1 2 3 4 5; do
+		UPSD_PORT=$(free_port)
+		printf 'LISTEN 127.0.0.1 %s\nMAXAGE 30\n' "$UPSD_PORT" > "$1/upsd.conf"
+		# shellcheck disable=SC2086
+		bg /lib/nut/upsd $as -F > "$T/upsd.log" 2>&1
+		UPSD_PID=$BGPID
+		sleep 0.5
+		if kill -0 "$UPSD_PID" 2>/dev/null && grep -q "listening on" "$T/upsd.log"; then
+			return 0
+		fi
+		kill "$UPSD_PID" 2>/dev/null || true
+	done
+	echo "upsd did not start:"
+	cat "$T/upsd.log"
+	return 1
+}
+
 finish() {
 	echo "$passes passed, $failures failed"
 	[ "$failures" -eq 0 ]

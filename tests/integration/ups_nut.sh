@@ -65,21 +65,8 @@ for u in walk tlsups $DUMPS; do
 	bg "$DRV" -a "$u" $AS -F -i 1
 done > "$T/drivers.log" 2>&1
 
-# Another test may take the port between free_port and upsd's bind: retry.
-UP=""
-for try in 1 2 3 4 5; do
-	PORT=$(free_port)
-	printf 'LISTEN 127.0.0.1 %s\nMAXAGE 30\n' "$PORT" > "$N/upsd.conf"
-	bg "$UPSD" $AS -F > "$T/upsd.log" 2>&1
-	UPSD_PID=$BGPID
-	sleep 0.5
-	if kill -0 "$UPSD_PID" 2>/dev/null && grep -q "listening on" "$T/upsd.log"; then
-		UP=1
-		break
-	fi
-	kill "$UPSD_PID" 2>/dev/null || true
-done
-[ -n "$UP" ] || { echo "upsd did not start:"; cat "$T/upsd.log"; exit 1; }
+start_upsd "$N" || exit 1
+PORT=$UPSD_PORT
 
 NUT_LIST="\"walk@127.0.0.1:$PORT\",
  {\"ups\": \"tlsups@127.0.0.1:$PORT\", \"starttls\": true, \"ca\": \"$FIX/ups/nut/tls/ca.pem\"}"
