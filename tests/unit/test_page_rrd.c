@@ -6,16 +6,11 @@
  * failures, the latter asked once per request. */
 #include "config.h"
 
-#include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,63 +27,19 @@ static char top[PATH_MAX], rrddir[PATH_MAX + 16], sock[PATH_MAX + 16], addr[PATH
 static char file[PATH_MAX + 64];
 static pid_t daemon_pid = -1;
 
-static int can_connect(void)
-{
-	struct sockaddr_un sun;
-	int fd, ok;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(sock) >= sizeof(sun.sun_path))
-		return 0;
-	memcpy(sun.sun_path, sock, strlen(sock) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (fd < 0)
-		return 0;
-	ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
-	close(fd);
-	return ok;
-}
-
+/* rrdcached as a child that holds every update (-w 3600): only a flush
+ * writes the file. */
 static int daemon_start(void)
 {
-	char pidfile[PATH_MAX + 16], log[PATH_MAX + 16], listen[PATH_MAX + 32];
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
-	int i, fd;
+	const char *extra[] = { "-w", "3600", "-f", "7200", NULL };
 
-	snprintf(pidfile, sizeof(pidfile), "%s/rrdcached.pid", top);
-	snprintf(log, sizeof(log), "%s/rrdcached.log", top);
-	snprintf(listen, sizeof(listen), "unix:%s", sock);
-	daemon_pid = fork();
-	if (daemon_pid < 0)
-		return -1;
-	if (daemon_pid == 0) {
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execlp("rrdcached", "rrdcached", "-g", "-w", "3600", "-f", "7200", "-l", listen,
-		       "-b", rrddir, "-B", "-R", "-p", pidfile, (char *)NULL);
-		_exit(127);
-	}
-	/* Bounded only for a broken run: rrdcached is up in milliseconds. */
-	for (i = 0; i < 500; i++) {
-		if (can_connect())
-			return 0;
-		nanosleep(&ts, NULL);
-	}
-	return -1;
+	daemon_pid = rrdcached_start(top, rrddir, sock, extra);
+	return daemon_pid > 0 ? 0 : -1;
 }
 
 static void daemon_stop(void)
 {
-	int st;
-
-	if (daemon_pid <= 0)
-		return;
-	kill(daemon_pid, SIGTERM);
-	waitpid(daemon_pid, &st, 0);
+	rrdcached_stop(daemon_pid);
 	daemon_pid = -1;
 }
 

@@ -1,10 +1,12 @@
 /* testutil.h: shared pieces of the CUnit suites: fixture paths, running a
- * probe once against a fixture root into a recording sink, and a main()
- * helper that runs a suite and turns failures into an exit status. */
+ * probe once against a fixture root into a recording sink, a real
+ * rrdcached as a child, and a main() helper that runs a suite and turns
+ * failures into an exit status. */
 #ifndef HR_TESTUTIL_H
 #define HR_TESTUTIL_H
 
 #include <math.h>
+#include <sys/types.h>
 
 #include <CUnit/CUnit.h>
 
@@ -50,6 +52,15 @@ double sval(const struct hr_sample *s, const char *name);
 /* Runs the suite name with its tests (CU_TestInfo array ending in
  * CU_TEST_INFO_NULL) and returns 0 when all pass, 1 otherwise. */
 int run_suite(const char *name, CU_TestInfo *tests);
+
+/* rrdcached as a child in the foreground: listening on the unix socket
+ * sock, base folder base (-B -R), its pid file and log (rrdcached.log) in
+ * dir, plus the NULL-terminated extra arguments (at most 8: -F, -j DIR,
+ * -w SECS ...). Returns its pid once the socket answers, or -1. Stop it
+ * with rrdcached_stop (a pid <= 0 is ignored). */
+pid_t rrdcached_start(const char *dir, const char *base, const char *sock,
+		      const char *const *extra);
+void rrdcached_stop(pid_t pid);
 
 #define ASSERT_VAL(s, name, expected) do { \
 	CU_ASSERT_DOUBLE_EQUAL(sval((s), (name)), (expected), 1e-9 * (1 + fabs((double)(expected)))); \
