@@ -1,11 +1,8 @@
-/* analyzer.c: samples to observations (see analyzer.h). One hash table of
- * instances (host, probe, instance); each holds the counters of its last
- * sample (for rates) and the series of the rules that match it, so that a
- * sample costs one lookup and no glob matching: the rules are matched again
- * only when the instance's labels change. State is saved as one row per
- * series, a small versioned header with a checksum in front of the
- * detector's own bytes; the header carries a fingerprint of the rule's
- * parameters, so that a changed rule starts its series afresh. */
+/* analyzer.c: samples to observations (see analyzer.h): each instance's
+ * series, matched to the rules only when its labels change and judged per
+ * detector (threshold, change, spike, forecast); the tick; the analyzer's
+ * life. The saved state is analyzer_state.c's, the instance table and the
+ * derived values (rates, cpu busy, disk util) analyzer_derive.c's. */
 #include "config.h"
 
 #include <math.h>
@@ -18,67 +15,15 @@
 #include <sqlite3.h>
 
 #include "analyzer.h"
+#include "analyzer_int.h"
 #include "log.h"
-#include "schema.h"
 #include "util.h"
 
 #define FORECAST_EVERY 3600.0 /* the forecasts' cadence, in sample time */
 #define SAVE_EVERY 60.0       /* at most one save a minute */
 #define RESIZE_FRAC 0.05      /* a capacity change past this is a resize */
 #define FORGET_AFTER (7 * 86400.0) /* an instance silent this long leaves
-				    * memory (its saved state stays) ... */
-#define PRUNE_AFTER (30 * 86400.0) /* ... and a saved row not written for
-				    * this long leaves the database */
-#define STATE_MAGIC 0x53414e48u /* "HNAS" */
-#define STATE_VERSION 1u
-#define STATE_HEAD 64         /* bytes of the header before the payload */
-
-enum { KIND_RATES = 100 }; /* a row of an instance's counters, not a rule's */
-
-struct series {
-	const struct rule *r;
-	struct inst *in;
-	struct rule_state st;
-	struct spike *sp;
-	struct forecast *fc;
-	double step;      /* the spike detector's */
-	double cap;       /* the forecaster's capacity */
-	double next_eval; /* the next forecast evaluation (0: none yet) */
-	struct forecast_result last; /* the last evaluation's, for the dashboards */
-	double last_at;   /* its time (0: none since start) */
-	int active;       /* the last observation emitted was active */
-	int fresh;        /* nothing emitted since start */
-	int matched;      /* the rule takes the instance's current labels */
-	int dirty;        /* changed since the last save */
-};
-
-struct counter {
-	char name[HR_NAME_MAX];
-	double v;
-};
-
-struct inst {
-	struct inst *next; /* hash chain */
-	uint64_t h;
-	const char *host, *probe, *instance; /* in key, NUL-separated */
-	char *key;        /* host\0probe\0instance\0 */
-	size_t keylen;
-	double t;         /* the last sample's time (0: none) */
-	double arrived;   /* the tick's clock when that sample came (its own
-			   * time before the first tick) */
-	uint64_t labels_sig;
-	int matched_once;
-	size_t ncnt;
-	struct counter *cnt; /* the last sample's counters */
-	size_t nser, capser;
-	struct series **ser;
-	int dirty;        /* counters changed since the last save */
-	size_t nkind;     /* the last sample's value names and whether each is */
-	struct kind_memo { /* a counter: schema.h's answer, asked once */
-		char name[HR_NAME_MAX];
-		int counter;
-	} *kind;
-};
+				    * memory (its saved state stays) */
 
 /* The observations of one call, emitted once the lock is released. Most
  * calls have none or one: those stay on the stack. */
@@ -90,395 +35,6 @@ struct obsbuf {
 };
 #define OBSBUF_INIT(ob) do { (ob).v = (ob).local; (ob).n = 0; (ob).cap = OBS_LOCAL; } while (0)
 
-struct analyzer {
-	pthread_mutex_t lock;   /* the tables and the series */
-	pthread_mutex_t dblock; /* the database connection */
-	const struct rules *rs;
-	analyzer_emit_fn emit;
-	void *ctx;
-	sqlite3 *db;
-	sqlite3_stmt *get, *put;
-	struct inst **tab;
-	size_t tabsize, ninst, nseries;
-	double last_save;  /* the tick's now at the last save */
-	double last_forget; /* the tick's now at the last look for silent ones */
-	double last_prune;
-	double last_t;     /* the latest sample or tick time seen */
-	double tick_now;   /* the last tick's now: the clock samples arrive by */
-	int resave_all;    /* a save failed: write everything next time */
-	struct analyzer_stats stats;
-};
-
-/* --- keys, hashes and the state format ------------------------------------ */
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
-#define FNV0 14695981039346656037ull
-
-static uint64_t fnv_str(uint64_t h, const char *s)
-{
-	return fnv(h, s, strlen(s) + 1);
-}
-
-static uint64_t fnv_dbl(uint64_t h, double v)
-{
-	if (isnan(v))
-		v = NAN; /* one NaN pattern, whatever made it */
-	return fnv(h, &v, sizeof(v));
-}
-
-static uint64_t fnv_int(uint64_t h, long v)
-{
-	return fnv(h, &v, sizeof(v));
-}
-
-/* What a series' state depends on: a rule whose fingerprint differs is
- * another rule for the state, which then starts again. Field by field, as
- * padding bytes are not the rule's. */
-static uint64_t rule_fingerprint(const struct rule *r)
-{
-	const struct spike_params *sp = &r->spike;
-	const struct forecast_params *fp = &r->forecast.p;
-	uint64_t h = FNV0;
-
-	h = fnv_int(h, r->detector);
-	h = fnv_str(h, r->value);
-	h = fnv_str(h, r->divisor);
-	h = fnv_dbl(h, r->scale);
-	switch (r->detector) {
-	case RULE_THRESHOLD:
-		h = fnv_int(h, r->threshold.op);
-		h = fnv_dbl(h, r->threshold.warning);
-		h = fnv_dbl(h, r->threshold.critical);
-		h = fnv_dbl(h, r->threshold.clear_warning);
-		h = fnv_dbl(h, r->threshold.clear_critical);
-		break;
-	case RULE_CHANGE:
-		h = fnv_int(h, r->change.kind);
-		h = fnv_dbl(h, r->change.min_delta);
-		h = fnv_dbl(h, r->change.reset);
-		break;
-	case RULE_SPIKE:
-		h = fnv_dbl(h, sp->roll_window);
-		h = fnv_dbl(h, sp->warmup);
-		h = fnv_dbl(h, sp->refractory);
-		h = fnv_dbl(h, sp->resolve_after);
-		h = fnv_dbl(h, sp->gap_reset);
-		h = fnv_dbl(h, sp->long_span);
-		h = fnv_int(h, sp->short_n);
-		h = fnv_int(h, sp->season_days);
-		h = fnv_int(h, sp->weekly);
-		h = fnv_dbl(h, sp->z_min);
-		h = fnv_dbl(h, sp->z_clip);
-		h = fnv_dbl(h, sp->tail);
-		h = fnv_dbl(h, sp->quantum_mult);
-		h = fnv_dbl(h, sp->rel_floor);
-		h = fnv_int(h, sp->dir);
-		break;
-	case RULE_FORECAST:
-		h = fnv_dbl(h, fp->capacity);
-		h = fnv_dbl(h, fp->warn_horizon);
-		h = fnv_dbl(h, fp->crit_horizon);
-		h = fnv_dbl(h, fp->bucket);
-		h = fnv_int(h, fp->max_buckets);
-		h = fnv_dbl(h, fp->confidence);
-		h = fnv_dbl(h, fp->min_history);
-		h = fnv_dbl(h, fp->drop_frac);
-		h = fnv_dbl(h, fp->drop_sigmas);
-		h = fnv_int(h, fp->hold);
-		h = fnv_dbl(h, fp->resolve_factor);
-		h = fnv_str(h, r->forecast.capacity_value);
-		break;
-	default:
-		break;
-	}
-	return h;
-}
-
-/* The database key of a series: RULE \t HOST \t PROBE \t INSTANCE (rule ""
- * for an instance's counters). Instances hold no control bytes (sample.h),
- * host and rule names no tabs. */
-static char *state_key(const char *rule, const struct inst *in)
-{
-	size_t n = strlen(rule) + in->keylen + 2;
-	char *k = malloc(n);
-
-	if (k != NULL)
-		snprintf(k, n, "%s\t%s\t%s\t%s", rule, in->host, in->probe, in->instance);
-	return k;
-}
-
-/* The header, in the machine's byte order (the file stays on the central):
- *   0 magic, 4 version, 8 kind, 12 active, 16 fingerprint, 24 next_eval,
- *   32 cap, 40 step, 48 payload length, 56 checksum (FNV-1a of the header
- *   before it and of the payload). */
-struct state_head {
-	uint32_t kind;
-	int32_t active;
-	uint64_t fp;
-	double next_eval, cap, step;
-};
-
-static uint8_t *state_wrap(const struct state_head *sh, const uint8_t *payload, size_t plen,
-			   size_t *len)
-{
-	uint8_t *b = malloc(STATE_HEAD + plen);
-	uint32_t u;
-	uint64_t q, sum;
-
-	if (b == NULL)
-		return NULL;
-	u = STATE_MAGIC;
-	memcpy(b, &u, 4);
-	u = STATE_VERSION;
-	memcpy(b + 4, &u, 4);
-	memcpy(b + 8, &sh->kind, 4);
-	memcpy(b + 12, &sh->active, 4);
-	memcpy(b + 16, &sh->fp, 8);
-	memcpy(b + 24, &sh->next_eval, 8);
-	memcpy(b + 32, &sh->cap, 8);
-	memcpy(b + 40, &sh->step, 8);
-	q = plen;
-	memcpy(b + 48, &q, 8);
-	if (plen > 0)
-		memcpy(b + STATE_HEAD, payload, plen);
-	sum = fnv(fnv(FNV0, b, 56), b + STATE_HEAD, plen);
-	memcpy(b + 56, &sum, 8);
-	*len = STATE_HEAD + plen;
-	return b;
-}
-
-/* Checks a saved row's header: 0 with *sh and the payload, or -1 with err. */
-static int state_unwrap(const uint8_t *b, size_t len, struct state_head *sh,
-			const uint8_t **payload, size_t *plen, struct hr_err *err)
-{
-	uint32_t u;
-	uint64_t q, sum;
-
-	if (len < STATE_HEAD)
-		return hr_err_set(err, "truncated (%zu bytes)", len);
-	memcpy(&u, b, 4);
-	if (u != STATE_MAGIC)
-		return hr_err_set(err, "not an analyzer state");
-	memcpy(&u, b + 4, 4);
-	if (u != STATE_VERSION)
-		return hr_err_set(err, "version %u, this analyzer reads %u", (unsigned)u, STATE_VERSION);
-	memcpy(&q, b + 48, 8);
-	if (q != len - STATE_HEAD)
-		return hr_err_set(err, "truncated (%zu of %llu payload bytes)", len - STATE_HEAD,
-				  (unsigned long long)q);
-	memcpy(&sum, b + 56, 8);
-	if (sum != fnv(fnv(FNV0, b, 56), b + STATE_HEAD, len - STATE_HEAD))
-		return hr_err_set(err, "checksum mismatch");
-	memcpy(&sh->kind, b + 8, 4);
-	memcpy(&sh->active, b + 12, 4);
-	memcpy(&sh->fp, b + 16, 8);
-	memcpy(&sh->next_eval, b + 24, 8);
-	memcpy(&sh->cap, b + 32, 8);
-	memcpy(&sh->step, b + 40, 8);
-	*payload = b + STATE_HEAD;
-	*plen = len - STATE_HEAD;
-	return 0;
-}
-
-static const char *kind_name(int kind)
-{
-	switch (kind) {
-	case RULE_THRESHOLD: return "threshold";
-	case RULE_CHANGE: return "change";
-	case RULE_SPIKE: return "spike";
-	case RULE_FORECAST: return "forecast";
-	case KIND_RATES: return "rates";
-	default: return "other";
-	}
-}
-
-/* --- the database --------------------------------------------------------- */
-
-static const char schema[] =
-	"PRAGMA journal_mode=WAL;"
-	"PRAGMA synchronous=NORMAL;"
-	"CREATE TABLE IF NOT EXISTS analyzer_state ("
-	" key TEXT PRIMARY KEY, rule TEXT NOT NULL, kind TEXT NOT NULL,"
-	" blob BLOB NOT NULL, updated REAL NOT NULL);";
-
-static int db_open(struct analyzer *an, const char *path, struct hr_err *err)
-{
-	if (sqlite3_open_v2(path, &an->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-			    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
-		hr_err_set(err, "analyzer: %s: %s", path,
-			   an->db != NULL ? sqlite3_errmsg(an->db) : "cannot open");
-		return -1;
-	}
-	sqlite3_busy_timeout(an->db, 5000);
-	if (sqlite3_exec(an->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(an->db, "SELECT blob FROM analyzer_state WHERE key = ?",
-			       -1, &an->get, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(an->db, "INSERT OR REPLACE INTO analyzer_state"
-			       " (key, rule, kind, blob, updated) VALUES (?, ?, ?, ?, ?)",
-			       -1, &an->put, NULL) != SQLITE_OK)
-		return hr_err_set(err, "analyzer: %s: %s", path, sqlite3_errmsg(an->db));
-	return 0;
-}
-
-/* The saved bytes of KEY into a new buffer (*b, caller frees): 1 found, 0
- * not, -1 database failure (logged). */
-static int db_get(struct analyzer *an, const char *key, uint8_t **b, size_t *len)
-{
-	int rc, found = 0;
-
-	*b = NULL;
-	if (an->db == NULL)
-		return 0;
-	pthread_mutex_lock(&an->dblock);
-	sqlite3_bind_text(an->get, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(an->get);
-	if (rc == SQLITE_ROW) {
-		const void *p = sqlite3_column_blob(an->get, 0);
-		int n = sqlite3_column_bytes(an->get, 0);
-
-		*len = n > 0 ? (size_t)n : 0;
-		*b = malloc(*len + 1);
-		if (*b != NULL) {
-			if (n > 0)
-				memcpy(*b, p, (size_t)n);
-			found = 1;
-		}
-	} else if (rc != SQLITE_DONE) {
-		hr_log_warnx("analyzer: reading saved state: %s", sqlite3_errmsg(an->db));
-		found = -1;
-	}
-	sqlite3_reset(an->get);
-	sqlite3_clear_bindings(an->get);
-	pthread_mutex_unlock(&an->dblock);
-	return found;
-}
-
-/* --- the instance table --------------------------------------------------- */
-
-static uint64_t inst_hash(const char *host, const char *probe, const char *instance)
-{
-	return fnv_str(fnv_str(fnv_str(FNV0, host), probe), instance);
-}
-
-static struct inst *inst_find(struct analyzer *an, uint64_t h, const char *host,
-			      const char *probe, const char *instance)
-{
-	struct inst *in;
-
-	for (in = an->tab[h & (an->tabsize - 1)]; in != NULL; in = in->next)
-		if (in->h == h && strcmp(in->host, host) == 0 && strcmp(in->probe, probe) == 0 &&
-		    strcmp(in->instance, instance) == 0)
-			return in;
-	return NULL;
-}
-
-static void table_grow(struct analyzer *an)
-{
-	size_t n = an->tabsize * 2, i;
-	struct inst **t = calloc(n, sizeof(*t));
-
-	if (t == NULL)
-		return; /* longer chains, still correct */
-	for (i = 0; i < an->tabsize; i++) {
-		struct inst *in = an->tab[i], *next;
-
-		for (; in != NULL; in = next) {
-			next = in->next;
-			in->next = t[in->h & (n - 1)];
-			t[in->h & (n - 1)] = in;
-		}
-	}
-	free(an->tab);
-	an->tab = t;
-	an->tabsize = n;
-}
-
-/* Restores an instance's counters from its saved row, if any. */
-static void inst_load(struct analyzer *an, struct inst *in)
-{
-	struct state_head sh;
-	struct hr_err err;
-	const uint8_t *p;
-	uint8_t *b;
-	size_t len, plen, n, i;
-	char *key = state_key("", in);
-
-	if (key == NULL || db_get(an, key, &b, &len) != 1) {
-		free(key);
-		return;
-	}
-	if (state_unwrap(b, len, &sh, &p, &plen, &err) < 0)
-		goto dropped;
-	if (sh.kind != KIND_RATES || plen % sizeof(struct counter) != 0 ||
-	    plen / sizeof(struct counter) > HR_SAMPLE_VALUES) {
-		hr_err_set(&err, "not a row of counters");
-		goto dropped;
-	}
-	n = plen / sizeof(struct counter);
-	in->cnt = n > 0 ? malloc(plen) : NULL;
-	if (n > 0 && in->cnt == NULL)
-		goto out; /* no rates for one more sample */
-	if (n > 0)
-		memcpy(in->cnt, p, plen);
-	in->ncnt = n;
-	in->t = sh.next_eval; /* the last sample's time */
-	for (i = 0; i < n; i++)
-		in->cnt[i].name[HR_NAME_MAX - 1] = '\0';
-	an->stats.loaded++;
-	goto out;
-dropped:
-	hr_log_warnx("analyzer: %s/%s/%s: saved counters dropped: %s", in->host, in->probe,
-		     in->instance, err.msg);
-	an->stats.dropped++;
-out:
-	free(b);
-	free(key);
-}
-
-static struct inst *inst_get(struct analyzer *an, uint64_t h, const char *host,
-			     const char *probe, const char *instance)
-{
-	struct inst *in = inst_find(an, h, host, probe, instance);
-	size_t lh, lp, li;
-
-	if (in != NULL)
-		return in;
-	lh = strlen(host);
-	lp = strlen(probe);
-	li = strlen(instance);
-	in = calloc(1, sizeof(*in));
-	if (in == NULL || (in->key = malloc(lh + lp + li + 3)) == NULL) {
-		free(in);
-		return NULL;
-	}
-	memcpy(in->key, host, lh + 1);
-	memcpy(in->key + lh + 1, probe, lp + 1);
-	memcpy(in->key + lh + lp + 2, instance, li + 1);
-	in->host = in->key;
-	in->probe = in->key + lh + 1;
-	in->instance = in->key + lh + lp + 2;
-	in->keylen = lh + lp + li + 3;
-	in->h = h;
-	inst_load(an, in);
-	in->dirty = 0;
-	in->next = an->tab[h & (an->tabsize - 1)];
-	an->tab[h & (an->tabsize - 1)] = in;
-	if (++an->ninst > an->tabsize)
-		table_grow(an);
-	return in;
-}
-
 /* --- series --------------------------------------------------------------- */
 
 static void series_free(struct series *se)
@@ -488,85 +44,6 @@ static void series_free(struct series *se)
 	spike_free(se->sp);
 	forecast_free(se->fc);
 	free(se);
-}
-
-/* Restores a series' state from its saved row: a damaged row is dropped,
- * one of a changed rule restarts the series; both with one log line. */
-static void series_load(struct analyzer *an, struct series *se, double step)
-{
-	const struct rule *r = se->r;
-	struct state_head sh;
-	struct hr_err err = { { 0 } };
-	const uint8_t *p;
-	uint8_t *b;
-	size_t len, plen;
-	char *key = state_key(r->name, se->in);
-	int ok = 0;
-
-	if (key == NULL || db_get(an, key, &b, &len) != 1) {
-		free(key);
-		return;
-	}
-	if (state_unwrap(b, len, &sh, &p, &plen, &err) < 0)
-		goto dropped;
-	if (sh.kind != (uint32_t)r->detector || sh.fp != rule_fingerprint(r) ||
-	    (r->detector == RULE_SPIKE && sh.step != step)) {
-		hr_log_info("analyzer: %s %s/%s/%s: the rule changed since its state was saved:"
-			    " it starts again", r->name, se->in->host, se->in->probe,
-			    se->in->instance);
-		an->stats.restarted++;
-		goto out;
-	}
-	switch (r->detector) {
-	case RULE_THRESHOLD:
-	case RULE_CHANGE: {
-		uint32_t v, sz;
-
-		if (plen != 8 + sizeof(se->st)) {
-			hr_err_set(&err, "rule state of %zu bytes", plen);
-			goto dropped;
-		}
-		memcpy(&v, p, 4);
-		memcpy(&sz, p + 4, 4);
-		if (v != RULE_STATE_VERSION || sz != sizeof(se->st)) {
-			hr_err_set(&err, "rule state version %u, this analyzer reads %u",
-				   (unsigned)v, RULE_STATE_VERSION);
-			goto dropped;
-		}
-		memcpy(&se->st, p + 8, sizeof(se->st));
-		ok = 1;
-		break;
-	}
-	case RULE_SPIKE:
-		se->sp = spike_load(p, plen, &err);
-		ok = se->sp != NULL;
-		se->step = sh.step;
-		break;
-	case RULE_FORECAST:
-		if (plen == 0) { /* no capacity seen yet */
-			ok = 1;
-			break;
-		}
-		se->fc = forecast_load(p, plen, &err);
-		ok = se->fc != NULL;
-		se->cap = sh.cap;
-		break;
-	default:
-		break;
-	}
-	if (!ok)
-		goto dropped;
-	se->next_eval = sh.next_eval;
-	se->active = sh.active;
-	an->stats.loaded++;
-	goto out;
-dropped:
-	hr_log_warnx("analyzer: %s %s/%s/%s: saved state dropped, the series starts afresh: %s",
-		     r->name, se->in->host, se->in->probe, se->in->instance, err.msg);
-	an->stats.dropped++;
-out:
-	free(b);
-	free(key);
 }
 
 static struct series *series_get(struct analyzer *an, struct inst *in, const struct rule *r,
@@ -594,7 +71,7 @@ static struct series *series_get(struct analyzer *an, struct inst *in, const str
 	se->in = in;
 	se->fresh = 1;
 	se->step = step;
-	series_load(an, se, step);
+	analyzer_series_load(an, se, step);
 	in->ser[in->nser++] = se;
 	an->nseries++;
 	return se;
@@ -622,136 +99,6 @@ static void inst_match(struct analyzer *an, struct inst *in, const struct hr_sam
 		}
 		se->matched = 1;
 	}
-}
-
-static uint64_t labels_sig(const struct hr_sample *s)
-{
-	uint64_t h = FNV0;
-	size_t i;
-
-	for (i = 0; i < s->nlabels; i++)
-		h = fnv_str(fnv_str(h, s->labels[i].name), s->labels[i].value);
-	return h;
-}
-
-/* --- derivation ----------------------------------------------------------- */
-
-static const struct counter *counter_find(const struct inst *in, size_t hint, const char *name)
-{
-	size_t i;
-
-	if (hint < in->ncnt && strcmp(in->cnt[hint].name, name) == 0)
-		return &in->cnt[hint];
-	for (i = 0; i < in->ncnt; i++)
-		if (strcmp(in->cnt[i].name, name) == 0)
-			return &in->cnt[i];
-	return NULL;
-}
-
-/* Is value i of s a counter? Instances keep their value names from one
- * sample to the next, so the answer is remembered by position. */
-static int is_counter(struct inst *in, const struct hr_sample *s, size_t i)
-{
-	const char *name = s->values[i].name;
-	size_t j;
-
-	if (i < in->nkind && strcmp(in->kind[i].name, name) == 0)
-		return in->kind[i].counter;
-	if (in->nkind != s->nvalues) {
-		struct kind_memo *k = realloc(in->kind, s->nvalues * sizeof(*k));
-
-		if (k == NULL)
-			return hr_schema_kind(s->probe, name) == HR_COUNTER;
-		in->kind = k;
-		in->nkind = s->nvalues;
-	}
-	for (j = 0; j < s->nvalues; j++) {
-		hr_strlcpy(in->kind[j].name, s->values[j].name, sizeof(in->kind[j].name));
-		in->kind[j].counter = hr_schema_kind(s->probe, s->values[j].name) == HR_COUNTER;
-	}
-	return in->kind[i].counter;
-}
-
-static int is_cpu_idle(const char *name)
-{
-	return strcmp(name, "idle") == 0 || strcmp(name, "iowait") == 0;
-}
-
-/* Builds the sample the rules see into d (see analyzer.h) and remembers
- * s's counters in in. Returns d, or s itself when it has no counters. */
-static const struct hr_sample *derive(struct inst *in, const struct hr_sample *s, double step,
-				      struct hr_sample *d)
-{
-	struct counter cur[HR_SAMPLE_VALUES];
-	double dt = (double)s->t - in->t, idle = 0, total = 0;
-	int have_prev = in->t > 0 && dt > 0 && dt <= 2 * step, cpu_ok = 1;
-	int is_cpu = strcmp(s->probe, "cpu") == 0, is_disk = strcmp(s->probe, "disk") == 0;
-	size_t i, nc = 0, ncpu = 0;
-
-	for (i = 0; i < s->nvalues; i++)
-		if (is_counter(in, s, i))
-			break;
-	if (i == s->nvalues) {
-		if (in->ncnt > 0) {
-			free(in->cnt);
-			in->cnt = NULL;
-			in->ncnt = 0;
-		}
-		in->t = (double)s->t;
-		return s;
-	}
-	*d = *s;
-	d->nvalues = 0;
-	for (i = 0; i < s->nvalues; i++) {
-		const struct hr_value *v = &s->values[i];
-		const struct counter *prev;
-		double rate;
-
-		if (!is_counter(in, s, i)) {
-			d->values[d->nvalues++] = *v;
-			continue;
-		}
-		/* Zeroed past the name and in the padding: the bytes are
-		 * saved as they are. */
-		memset(&cur[nc], 0, sizeof(cur[nc]));
-		hr_strlcpy(cur[nc].name, v->name, sizeof(cur[nc].name));
-		cur[nc].v = v->v;
-		prev = have_prev ? counter_find(in, nc, v->name) : NULL;
-		nc++;
-		if (prev == NULL || v->v < prev->v) {
-			if (is_cpu)
-				cpu_ok = 0;
-			continue;
-		}
-		rate = (v->v - prev->v) / dt;
-		d->values[d->nvalues].v = rate;
-		memcpy(d->values[d->nvalues].name, v->name, sizeof(v->name));
-		d->nvalues++;
-		if (is_cpu) {
-			total += rate;
-			ncpu++;
-			if (is_cpu_idle(v->name))
-				idle += rate;
-		}
-		if (is_disk && strcmp(v->name, "io_ms") == 0)
-			hr_sample_set(d, "util", rate / 10 > 100 ? 100 : rate / 10);
-	}
-	if (is_cpu && cpu_ok && ncpu > 0 && total > 0)
-		hr_sample_set(d, "busy", 100 * (1 - idle / total));
-	if (nc != in->ncnt) {
-		struct counter *c = realloc(in->cnt, nc * sizeof(*c));
-
-		if (c == NULL) { /* no rates next time, rather than wrong ones */
-			in->t = 0;
-			return d;
-		}
-		in->cnt = c;
-		in->ncnt = nc;
-	}
-	memcpy(in->cnt, cur, nc * sizeof(*cur));
-	in->t = (double)s->t;
-	in->dirty = 1;
-	return d;
 }
 
 /* --- judging -------------------------------------------------------------- */
@@ -1034,10 +381,10 @@ int analyzer_observe(struct analyzer *an, const char *host, const struct hr_samp
 	if (s->t <= 0 || host == NULL || host[0] == '\0')
 		return -1;
 	OBSBUF_INIT(ob);
-	h = inst_hash(host, s->probe, s->instance);
-	sig = labels_sig(s);
+	h = analyzer_inst_hash(host, s->probe, s->instance);
+	sig = analyzer_labels_sig(s);
 	pthread_mutex_lock(&an->lock);
-	in = inst_get(an, h, host, s->probe, s->instance);
+	in = analyzer_inst_get(an, h, host, s->probe, s->instance);
 	if (in == NULL) {
 		pthread_mutex_unlock(&an->lock);
 		hr_log_warnx("analyzer: %s/%s/%s: no memory for the series", host, s->probe,
@@ -1058,7 +405,7 @@ int analyzer_observe(struct analyzer *an, const char *host, const struct hr_samp
 	/* A backfill (an agent's spool, the demo) sends old samples now: the
 	 * tick must not take its series for stopped ones. */
 	in->arrived = an->tick_now > 0 ? an->tick_now : t;
-	d = derive(in, s, st, &dbuf);
+	d = analyzer_derive(in, s, st, &dbuf);
 	for (i = 0; i < in->nser; i++) {
 		struct series *se = in->ser[i];
 
@@ -1115,186 +462,6 @@ int analyzer_host_stale(struct analyzer *an, const char *host, int stale, double
 	return count;
 }
 
-/* --- saving --------------------------------------------------------------- */
-
-struct saved {
-	char *key;
-	const char *rule; /* the rule's name (rules outlive the analyzer) */
-	int kind;
-	uint8_t *blob;
-	size_t len;
-};
-
-struct savelist {
-	struct saved *v;
-	size_t n, cap;
-};
-
-static int save_push(struct savelist *sl, char *key, const char *rule, int kind, uint8_t *blob,
-		     size_t len)
-{
-	if (key == NULL || blob == NULL)
-		goto fail;
-	if (sl->n == sl->cap) {
-		size_t cap = sl->cap ? sl->cap * 2 : 64;
-		struct saved *v = realloc(sl->v, cap * sizeof(*v));
-
-		if (v == NULL)
-			goto fail;
-		sl->v = v;
-		sl->cap = cap;
-	}
-	sl->v[sl->n++] = (struct saved){ key, rule, kind, blob, len };
-	return 0;
-fail:
-	free(key);
-	free(blob);
-	return -1;
-}
-
-/* One series' row into sl. */
-static int series_serialise(struct series *se, struct savelist *sl)
-{
-	struct state_head sh = { (uint32_t)se->r->detector, se->active, rule_fingerprint(se->r),
-				 se->next_eval, se->cap, se->step };
-	uint8_t *payload = NULL, *b;
-	uint8_t rs[8 + sizeof(struct rule_state)];
-	size_t plen = 0, len;
-	struct hr_err err;
-	uint32_t u;
-
-	switch (se->r->detector) {
-	case RULE_THRESHOLD:
-	case RULE_CHANGE:
-		u = RULE_STATE_VERSION;
-		memcpy(rs, &u, 4);
-		u = sizeof(struct rule_state);
-		memcpy(rs + 4, &u, 4);
-		memcpy(rs + 8, &se->st, sizeof(se->st));
-		b = state_wrap(&sh, rs, sizeof(rs), &len);
-		break;
-	case RULE_SPIKE:
-		if (se->sp == NULL || spike_save(se->sp, &payload, &plen, &err) < 0)
-			return -1;
-		b = state_wrap(&sh, payload, plen, &len);
-		break;
-	case RULE_FORECAST:
-		if (se->fc != NULL && forecast_save(se->fc, &payload, &plen, &err) < 0)
-			return -1;
-		b = state_wrap(&sh, payload, plen, &len);
-		break;
-	default:
-		return 0;
-	}
-	free(payload);
-	return save_push(sl, state_key(se->r->name, se->in), se->r->name, se->r->detector, b, len);
-}
-
-static int inst_serialise(struct inst *in, struct savelist *sl)
-{
-	struct state_head sh = { KIND_RATES, 0, 0, in->t, 0, 0 };
-	size_t len;
-	uint8_t *b = state_wrap(&sh, (const uint8_t *)in->cnt, in->ncnt * sizeof(*in->cnt), &len);
-
-	return save_push(sl, state_key("", in), "", KIND_RATES, b, len);
-}
-
-/* Collects the rows that changed (all when ALL), under the lock. */
-static void collect_dirty(struct analyzer *an, struct savelist *sl, int all)
-{
-	size_t i, j;
-
-	for (i = 0; i < an->tabsize; i++) {
-		struct inst *in;
-
-		for (in = an->tab[i]; in != NULL; in = in->next) {
-			if ((in->dirty || all) && in->ncnt > 0 && inst_serialise(in, sl) == 0)
-				in->dirty = 0;
-			for (j = 0; j < in->nser; j++) {
-				struct series *se = in->ser[j];
-
-				if ((se->dirty || all) && series_serialise(se, sl) == 0)
-					se->dirty = 0;
-			}
-		}
-	}
-}
-
-/* Writes sl in one transaction; frees its rows. */
-static int write_rows(struct analyzer *an, struct savelist *sl, double now, struct hr_err *err)
-{
-	size_t i;
-	int rc = 0;
-
-	pthread_mutex_lock(&an->dblock);
-	if (sqlite3_exec(an->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		rc = hr_err_set(err, "analyzer: saving state: %s", sqlite3_errmsg(an->db));
-		goto out;
-	}
-	for (i = 0; i < sl->n && rc == 0; i++) {
-		struct saved *sv = &sl->v[i];
-
-		sqlite3_bind_text(an->put, 1, sv->key, -1, SQLITE_STATIC);
-		sqlite3_bind_text(an->put, 2, sv->rule, -1, SQLITE_STATIC);
-		sqlite3_bind_text(an->put, 3, kind_name(sv->kind), -1, SQLITE_STATIC);
-		sqlite3_bind_blob(an->put, 4, sv->blob, (int)sv->len, SQLITE_STATIC);
-		sqlite3_bind_double(an->put, 5, now);
-		if (sqlite3_step(an->put) != SQLITE_DONE)
-			rc = hr_err_set(err, "analyzer: saving state: %s", sqlite3_errmsg(an->db));
-		sqlite3_reset(an->put);
-		sqlite3_clear_bindings(an->put);
-	}
-	if (rc == 0 && sqlite3_exec(an->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		rc = hr_err_set(err, "analyzer: saving state: %s", sqlite3_errmsg(an->db));
-	if (rc < 0)
-		sqlite3_exec(an->db, "ROLLBACK", NULL, NULL, NULL);
-out:
-	pthread_mutex_unlock(&an->dblock);
-	for (i = 0; i < sl->n; i++) {
-		free(sl->v[i].key);
-		free(sl->v[i].blob);
-	}
-	free(sl->v);
-	return rc;
-}
-
-/* Serialises under the lock, writes without it, so that ingest waits for
- * the copying only, not for the disk. */
-static int save_now(struct analyzer *an, double now, struct hr_err *err)
-{
-	struct savelist sl = { NULL, 0, 0 };
-	int all, rc;
-
-	if (an->db == NULL)
-		return 0;
-	pthread_mutex_lock(&an->lock);
-	all = an->resave_all;
-	an->resave_all = 0;
-	collect_dirty(an, &sl, all);
-	pthread_mutex_unlock(&an->lock);
-	if (sl.n == 0) {
-		free(sl.v);
-		return 0;
-	}
-	rc = write_rows(an, &sl, now, err);
-	if (rc < 0) {
-		pthread_mutex_lock(&an->lock);
-		an->resave_all = 1;
-		pthread_mutex_unlock(&an->lock);
-	}
-	return rc;
-}
-
-int analyzer_save(struct analyzer *an, struct hr_err *err)
-{
-	double now;
-
-	pthread_mutex_lock(&an->lock);
-	now = an->last_t;
-	pthread_mutex_unlock(&an->lock);
-	return save_now(an, now, err);
-}
-
 static void inst_free(struct inst *in)
 {
 	size_t j;
@@ -1345,22 +512,6 @@ static void forget_silent(struct analyzer *an, double now)
 			    FORGET_AFTER / 86400);
 }
 
-/* Deletes the saved rows not written for PRUNE_AFTER. */
-static void prune_rows(struct analyzer *an, double now)
-{
-	sqlite3_stmt *st = NULL;
-
-	pthread_mutex_lock(&an->dblock);
-	if (sqlite3_prepare_v2(an->db, "DELETE FROM analyzer_state WHERE updated < ?", -1, &st,
-			       NULL) == SQLITE_OK) {
-		sqlite3_bind_double(st, 1, now - PRUNE_AFTER);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			hr_log_warnx("analyzer: pruning saved state: %s", sqlite3_errmsg(an->db));
-	}
-	sqlite3_finalize(st);
-	pthread_mutex_unlock(&an->dblock);
-}
-
 int analyzer_tick(struct analyzer *an, double now)
 {
 	struct obsbuf ob;
@@ -1407,12 +558,12 @@ int analyzer_tick(struct analyzer *an, double now)
 		an->last_prune = now;
 	pthread_mutex_unlock(&an->lock);
 	emit_all(an, &ob);
-	if (save && save_now(an, now, &err) < 0) {
+	if (save && analyzer_save_now(an, now, &err) < 0) {
 		hr_log_warnx("%s (retried at the next tick)", err.msg);
 		rc = -1;
 	}
 	if (prune)
-		prune_rows(an, now);
+		analyzer_prune_rows(an, now);
 	return rc;
 }
 
@@ -1439,7 +590,7 @@ struct analyzer *analyzer_new(const struct rules *rs, const char *db_path,
 	}
 	pthread_mutex_init(&an->lock, NULL);
 	pthread_mutex_init(&an->dblock, NULL);
-	if (db_path != NULL && db_open(an, db_path, err) < 0) {
+	if (db_path != NULL && analyzer_db_open(an, db_path, err) < 0) {
 		analyzer_free(an);
 		return NULL;
 	}

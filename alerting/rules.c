@@ -1,9 +1,7 @@
-/* rules.c: the analyzer's rules (rules.h): the built-in defaults, the rules
- * file's parser and validator (every problem with its JSON path, so that
- * --check-config lists them all), matching a sample, and the judgement of
- * threshold and change rules. The defaults are JSON text parsed by the very
- * parser a rules file goes through, so a default can never be a rule that a
- * user could not have written. */
+/* rules.c: the analyzer's rules (rules.h): the rules file's parser and
+ * validator (every problem with its JSON path, so that --check-config lists
+ * them all) and the merge of a file's rules over the built-in defaults
+ * (rules_defaults.c). Matching and judging are in rules_judge.c. */
 #include "config.h"
 
 #include <fnmatch.h>
@@ -14,6 +12,7 @@
 
 #include "cfg.h"
 #include "rules.h"
+#include "rules_int.h"
 #include "util.h"
 
 #define RULES_MAX 1024        /* rules in one file: a bound for memory */
@@ -97,116 +96,8 @@ static void probes_list(char *dst, size_t n)
 					probe_values[i].probe);
 }
 
-/* --- the defaults ---------------------------------------------------------- */
-
-/* The issue's list. Lost redundancy carries "redundancy" (raid, network,
- * power, server) so that it is routed and reported as one class. */
-static const char defaults_json[] =
-"{\"rules\": ["
-"{\"name\": \"md_degraded\", \"match\": {\"probe\": \"md\"}, \"value\": \"degraded\","
-" \"op\": \">=\", \"critical\": 1, \"labels\": {\"redundancy\": \"raid\"},"
-" \"summary\": \"{host}: RAID {instance} degraded\"},"
-"{\"name\": \"md_failed_member\", \"match\": {\"probe\": \"md\"}, \"value\": \"failed\","
-" \"op\": \">\", \"warning\": 0, \"labels\": {\"redundancy\": \"raid\"},"
-" \"summary\": \"{host}: RAID {instance} has {value} failed member(s)\"},"
-"{\"name\": \"md_sync\", \"match\": {\"probe\": \"md\"}, \"value\": \"sync_percent\","
-" \"op\": \">=\", \"warning\": 0, \"severity\": \"info\", \"route\": \"none\","
-" \"labels\": {\"redundancy\": \"raid\"},"
-" \"summary\": \"{host}: RAID {instance} resync or check running, {value}% done\"},"
-"{\"name\": \"bond_degraded\", \"match\": {\"probe\": \"bond\"}, \"value\": \"degraded\","
-" \"op\": \">=\", \"warning\": 1, \"labels\": {\"redundancy\": \"network\"},"
-" \"summary\": \"{host}: bond {instance} degraded (a member link is down)\"},"
-"{\"name\": \"link_carrier_lost\", \"match\": {\"probe\": \"net\"}, \"value\": \"carrier\","
-" \"detector\": \"change\", \"change\": \"fell\", \"reset\": \"7d\","
-" \"labels\": {\"redundancy\": \"network\"},"
-" \"summary\": \"{host}: link {instance} lost carrier\"},"
-"{\"name\": \"link_speed_dropped\", \"match\": {\"probe\": \"net\"},"
-" \"value\": \"speed_mbps\", \"detector\": \"change\", \"change\": \"drop\","
-" \"min_delta\": 1, \"reset\": \"7d\", \"labels\": {\"redundancy\": \"network\"},"
-" \"summary\": \"{host}: link {instance} speed dropped to {value} Mb/s\"},"
-"{\"name\": \"ups_on_battery\", \"match\": {\"probe\": \"ups\"}, \"value\": \"on_battery\","
-" \"op\": \">=\", \"warning\": 1, \"for\": 0, \"labels\": {\"redundancy\": \"power\"},"
-" \"summary\": \"{host}: UPS {instance} on battery\"},"
-"{\"name\": \"ups_low_battery\", \"match\": {\"probe\": \"ups\"}, \"value\": \"low_battery\","
-" \"op\": \">=\", \"critical\": 1, \"labels\": {\"redundancy\": \"power\"},"
-" \"summary\": \"{host}: UPS {instance} battery low, shutdown imminent\"},"
-"{\"name\": \"ups_replace_battery\", \"match\": {\"probe\": \"ups\"},"
-" \"value\": \"replace_battery\", \"op\": \">=\", \"warning\": 1,"
-" \"labels\": {\"redundancy\": \"power\"},"
-" \"summary\": \"{host}: UPS {instance} asks for a battery replacement\"},"
-"{\"name\": \"ups_unreachable\", \"match\": {\"probe\": \"ups\"}, \"value\": \"reachable\","
-" \"op\": \"<\", \"warning\": 1, \"for\": \"1m\", \"labels\": {\"redundancy\": \"power\"},"
-" \"summary\": \"{host}: UPS {instance} unreachable\"},"
-"{\"name\": \"smart_unhealthy\", \"match\": {\"probe\": \"smart\"}, \"value\": \"healthy\","
-" \"op\": \"<\", \"critical\": 1,"
-" \"summary\": \"{host}: disk {instance} fails its SMART health check\"},"
-"{\"name\": \"smart_pending_growing\", \"match\": {\"probe\": \"smart\"},"
-" \"value\": \"pending\", \"detector\": \"change\", \"change\": \"increase\","
-" \"min_delta\": 1, \"reset\": \"7d\","
-" \"summary\": \"{host}: disk {instance} pending sectors growing, now {value}\"},"
-"{\"name\": \"smart_reallocated_growing\", \"match\": {\"probe\": \"smart\"},"
-" \"value\": \"reallocated\", \"detector\": \"change\", \"change\": \"increase\","
-" \"min_delta\": 1, \"reset\": \"7d\","
-" \"summary\": \"{host}: disk {instance} reallocated sectors growing, now {value}\"},"
-"{\"name\": \"backup_stale\", \"match\": {\"probe\": \"backup\"}, \"value\": \"ok\","
-" \"op\": \"<\", \"warning\": 1,"
-" \"summary\": \"{host}: backup {instance} is stale or missing\"},"
-"{\"name\": \"tls_expiring\", \"match\": {\"probe\": \"tls\"}, \"value\": \"expiry_days\","
-" \"op\": \"<\", \"warning\": 14, \"critical\": 7,"
-" \"summary\": \"{host}: TLS certificate of {instance} expires in {value} days\"},"
-"{\"name\": \"host_stale\", \"detector\": \"stale\", \"severity\": \"critical\","
-" \"labels\": {\"redundancy\": \"server\"},"
-" \"summary\": \"{host}: no data from this host (stale)\"},"
-"{\"name\": \"fs_used\", \"match\": {\"probe\": \"fs\"}, \"value\": \"used\","
-" \"divide_by\": \"size\", \"scale\": 100, \"op\": \">\", \"warning\": 90, \"critical\": 95,"
-" \"clear\": {\"warning\": 88, \"critical\": 93},"
-" \"summary\": \"{host}: {instance} is {value}% full\"},"
-"{\"name\": \"fs_inodes_used\", \"match\": {\"probe\": \"fs\"}, \"value\": \"inodes_used\","
-" \"divide_by\": \"inodes\", \"scale\": 100, \"op\": \">\", \"warning\": 90,"
-" \"critical\": 95, \"clear\": {\"warning\": 88, \"critical\": 93},"
-" \"summary\": \"{host}: {instance} has used {value}% of its inodes\"},"
-"{\"name\": \"spike_load\", \"match\": {\"probe\": \"load\"}, \"value\": \"load1\","
-" \"divide_by\": \"ncpu\", \"detector\": \"spike\", \"spike\": {\"direction\": \"up\"},"
-" \"summary\": \"{host}: load spike, {value} per CPU\"},"
-"{\"name\": \"spike_cpu_busy\", \"match\": {\"probe\": \"cpu\"}, \"value\": \"busy\","
-" \"detector\": \"spike\", \"spike\": {\"direction\": \"up\"},"
-" \"summary\": \"{host}: CPU busy spike, {value}%\"},"
-"{\"name\": \"spike_pressure\", \"match\": {\"probe\": \"psi\"}, \"value\": \"some_avg10\","
-" \"detector\": \"spike\", \"spike\": {\"direction\": \"up\"},"
-" \"summary\": \"{host}: {instance} pressure spike, {value}% stalled\"},"
-"{\"name\": \"spike_disk_util\", \"match\": {\"probe\": \"disk\"}, \"value\": \"util\","
-" \"detector\": \"spike\", \"spike\": {\"direction\": \"up\"},"
-" \"summary\": \"{host}: disk {instance} utilisation spike, {value}%\"},"
-"{\"name\": \"spike_disk_read\", \"match\": {\"probe\": \"disk\"}, \"value\": \"read_bytes\","
-" \"detector\": \"spike\", \"spike\": {\"direction\": \"up\"},"
-" \"summary\": \"{host}: disk {instance} read spike, {value} B/s\"},"
-"{\"name\": \"spike_disk_write\", \"match\": {\"probe\": \"disk\"},"
-" \"value\": \"write_bytes\", \"detector\": \"spike\", \"spike\": {\"direction\": \"up\"},"
-" \"summary\": \"{host}: disk {instance} write spike, {value} B/s\"},"
-"{\"name\": \"spike_net_rx\", \"match\": {\"probe\": \"net\"}, \"value\": \"rx_bytes\","
-" \"detector\": \"spike\", \"spike\": {\"direction\": \"up\"},"
-" \"summary\": \"{host}: {instance} receive spike, {value} B/s\"},"
-"{\"name\": \"spike_net_tx\", \"match\": {\"probe\": \"net\"}, \"value\": \"tx_bytes\","
-" \"detector\": \"spike\", \"spike\": {\"direction\": \"up\"},"
-" \"summary\": \"{host}: {instance} transmit spike, {value} B/s\"},"
-"{\"name\": \"forecast_fs_used\", \"match\": {\"probe\": \"fs\"}, \"value\": \"used\","
-" \"detector\": \"forecast\", \"forecast\": {\"capacity_value\": \"size\"},"
-" \"summary\": \"{host}: {instance} will be full soon\"},"
-"{\"name\": \"forecast_fs_inodes\", \"match\": {\"probe\": \"fs\"},"
-" \"value\": \"inodes_used\", \"detector\": \"forecast\","
-" \"forecast\": {\"capacity_value\": \"inodes\"},"
-" \"summary\": \"{host}: {instance} will run out of inodes soon\"},"
-"{\"name\": \"forecast_mem_used\", \"match\": {\"probe\": \"mem\"}, \"value\": \"used\","
-" \"detector\": \"forecast\", \"forecast\": {\"capacity_value\": \"total\"},"
-" \"summary\": \"{host}: memory will run out soon\"}"
-"]}";
-
 /* --- the set --------------------------------------------------------------- */
 
-struct rules {
-	struct rule *v;
-	size_t n, cap;
-};
 
 static int rules_push(struct rules *rs, const struct rule *r)
 {
@@ -285,11 +176,11 @@ static const char *const change_names[] = { "increase", "drop", "fell", NULL };
 static const char *const dir_names[] = { "both", "up", "down", NULL };
 static const char *const severity_names[] = { "info", "warning", "critical", NULL };
 /* Labels the lifecycle sets itself (alert.h, the webhook payload). */
-static const char *const reserved_labels[] = {
+const char *const rules_reserved_labels[] = {
 	"alertname", "host", "probe", "instance", "severity", NULL,
 };
 
-static int word_index(const char *const *words, const char *s)
+int rules_word_index(const char *const *words, const char *s)
 {
 	int i;
 
@@ -320,7 +211,7 @@ static int get_word(const cJSON *obj, const char *key, const char *path,
 		return -1;
 	if (rc < 0)
 		return -2;
-	i = word_index(words, s);
+	i = rules_word_index(words, s);
 	if (i < 0) {
 		hr_cfg_path(p, sizeof(p), path, key);
 		words_list(words, list, sizeof(list));
@@ -682,7 +573,7 @@ static void parse_labels(const cJSON *labels, const char *path, struct rule *r,
 			hr_errs_add(errs, p, "not a label name (1-31 of [A-Za-z0-9_])");
 			continue;
 		}
-		if (word_index(reserved_labels, it->string) >= 0) {
+		if (rules_word_index(rules_reserved_labels, it->string) >= 0) {
 			hr_errs_add(errs, p, "set by the alert itself; choose another name");
 			continue;
 		}
@@ -837,7 +728,7 @@ static void parse_rule(const cJSON *obj, const char *path, int builtin, struct r
 
 /* Parses doc's "rules" into rs: builtin rules as they are; a file's rules
  * merged over what rs already holds. */
-static int parse_doc(const cJSON *doc, int builtin, struct rules *rs, struct hr_errs *errs)
+int rules_parse_doc(const cJSON *doc, int builtin, struct rules *rs, struct hr_errs *errs)
 {
 	static const char *const top_keys[] = { "rules", NULL };
 	const cJSON *arr, *it;
@@ -920,39 +811,6 @@ out:
 	return rc;
 }
 
-static struct rules *defaults_into(struct hr_errs *errs)
-{
-	struct rules *rs = calloc(1, sizeof(*rs));
-	cJSON *doc;
-
-	if (rs == NULL) {
-		hr_errs_add(errs, "rules", "out of memory");
-		return NULL;
-	}
-	doc = hr_cfg_parse(defaults_json, sizeof(defaults_json) - 1, errs);
-	if (doc == NULL || parse_doc(doc, 1, rs, errs) < 0) {
-		cJSON_Delete(doc);
-		rules_free(rs);
-		return NULL;
-	}
-	cJSON_Delete(doc);
-	return rs;
-}
-
-struct rules *rules_defaults(struct hr_err *err)
-{
-	struct hr_errs errs;
-	struct rules *rs;
-
-	hr_errs_init(&errs);
-	rs = defaults_into(&errs);
-	if (rs == NULL)
-		hr_err_set(err, "built-in rules: %s",
-			   errs.count ? errs.items[0] : "out of memory");
-	hr_errs_free(&errs);
-	return rs;
-}
-
 static struct rules *rules_from(cJSON *doc, struct hr_errs *errs)
 {
 	struct hr_errs derrs;
@@ -962,12 +820,12 @@ static struct rules *rules_from(cJSON *doc, struct hr_errs *errs)
 	if (doc == NULL)
 		return NULL;
 	hr_errs_init(&derrs);
-	rs = defaults_into(&derrs);
+	rs = rules_defaults_into(&derrs);
 	hr_errs_free(&derrs);
 	if (rs == NULL) {
 		rules_defaults(&err);
 		hr_errs_add(errs, "", "%s", err.msg);
-	} else if (parse_doc(doc, 0, rs, errs) < 0) {
+	} else if (rules_parse_doc(doc, 0, rs, errs) < 0) {
 		rules_free(rs);
 		rs = NULL;
 	}
@@ -983,226 +841,4 @@ struct rules *rules_parse(const char *text, size_t len, struct hr_errs *errs)
 struct rules *rules_load(const char *file, struct hr_errs *errs)
 {
 	return rules_from(hr_cfg_load(file, errs), errs);
-}
-
-/* --- matching and values --------------------------------------------------- */
-
-static int glob_ok(const char *glob, const char *s)
-{
-	return glob[0] == '\0' || fnmatch(glob, s, 0) == 0;
-}
-
-int rule_matches(const struct rule *r, const char *host, const struct hr_sample *s)
-{
-	size_t i;
-
-	if (!glob_ok(r->match.host, host))
-		return 0;
-	if (s == NULL)
-		return 1;
-	if (r->detector == RULE_STALE || strcmp(r->match.probe, s->probe) != 0 ||
-	    !glob_ok(r->match.instance, s->instance))
-		return 0;
-	for (i = 0; i < r->match.nlabels; i++) {
-		const char *v = hr_sample_get_label(s, r->match.labels[i].name);
-
-		if (v == NULL || fnmatch(r->match.labels[i].glob, v, 0) != 0)
-			return 0;
-	}
-	return 1;
-}
-
-int rule_value(const struct rule *r, const struct hr_sample *s, double *v)
-{
-	const struct hr_value *a, *b;
-	double x;
-
-	if (r->value[0] == '\0' || (a = hr_sample_get(s, r->value)) == NULL)
-		return -1;
-	x = a->v;
-	if (r->divisor[0] != '\0') {
-		b = hr_sample_get(s, r->divisor);
-		if (b == NULL || b->v == 0)
-			return -1;
-		x /= b->v;
-	}
-	x *= r->scale;
-	if (!isfinite(x))
-		return -1;
-	*v = x;
-	return 0;
-}
-
-/* --- judging --------------------------------------------------------------- */
-
-static int op_holds(enum rule_op op, double v, double level)
-{
-	if (isnan(level))
-		return 0;
-	switch (op) {
-	case RULE_GT: return v > level;
-	case RULE_GE: return v >= level;
-	case RULE_LT: return v < level;
-	case RULE_LE: return v <= level;
-	case RULE_EQ: return v == level;
-	case RULE_NE: return v != level;
-	}
-	return 0;
-}
-
-/* The level after v: up at once to whatever level v crosses; down only
- * past a level's clear value, so a value hovering at 90 % does not flap. */
-static int threshold_level(const struct rule *r, int level, double v)
-{
-	enum rule_op op = r->threshold.op;
-	int raw = op_holds(op, v, r->threshold.critical) ? 2 :
-		  op_holds(op, v, r->threshold.warning) ? 1 : 0;
-
-	if (raw >= level)
-		return raw;
-	if (level == 2 && op_holds(op, v, r->threshold.clear_critical))
-		return 2;
-	if (op_holds(op, v, r->threshold.clear_warning))
-		return raw > 1 ? raw : 1;
-	return raw;
-}
-
-/* RULE_CHANGE: 1 while the value is away from its normal. */
-static int change_level(const struct rule *r, struct rule_state *st, double t, double v)
-{
-	int active = 0;
-
-	if (st->seen == 0) {
-		st->low = st->high = st->prev = v;
-		st->moved = t;
-		return 0;
-	}
-	switch (r->change.kind) {
-	case RULE_INCREASE:
-		if (v < st->low)
-			st->low = v;
-		if (v > st->prev)
-			st->moved = t;
-		active = v - st->low >= r->change.min_delta;
-		if (active && r->change.reset > 0 && t - st->moved >= r->change.reset) {
-			st->low = v; /* the new normal */
-			active = 0;
-		}
-		break;
-	case RULE_DROP:
-		if (v > st->high)
-			st->high = v;
-		if (v < st->prev)
-			st->moved = t;
-		active = st->high - v >= r->change.min_delta;
-		if (active && r->change.reset > 0 && t - st->moved >= r->change.reset) {
-			st->high = v;
-			active = 0;
-		}
-		break;
-	case RULE_FELL:
-		if (v > st->high)
-			st->high = v;
-		if (v >= 1 || st->prev >= 1)
-			st->moved = t; /* up now, or just went down */
-		active = st->high >= 1 && v < 1;
-		if (active && r->change.reset > 0 && t - st->moved >= r->change.reset) {
-			st->high = v; /* down so long it counts as never up */
-			active = 0;
-		}
-		break;
-	}
-	return active;
-}
-
-int rule_judge(const struct rule *r, struct rule_state *st, const char *host,
-	       const struct hr_sample *s, struct alert_obs *o)
-{
-	double v, t = (double)s->t;
-	int level;
-	size_t i;
-
-	if (r->detector != RULE_THRESHOLD && r->detector != RULE_CHANGE)
-		return -1;
-	if (rule_value(r, s, &v) < 0)
-		return 0;
-	if (r->detector == RULE_THRESHOLD)
-		level = threshold_level(r, st->level, v);
-	else
-		level = change_level(r, st, t, v);
-	if (st->seen == 0 || level != st->level)
-		st->since = t;
-	st->level = level;
-	if (st->seen == 0 || v < st->low)
-		st->low = v;
-	if (st->seen == 0 || v > st->high)
-		st->high = v;
-	st->prev = v;
-	st->seen++;
-
-	alert_obs_init(o, r->name, host, s->probe, s->instance);
-	o->t = t;
-	o->active = level > 0;
-	o->severity = level == 2 ? ALERT_CRITICAL : r->severity;
-	o->value = v;
-	o->for_s = r->for_s;
-	hr_strlcpy(o->route, r->route, sizeof(o->route));
-	rule_summary(r, host, s->instance, v, o->summary, sizeof(o->summary));
-	for (i = 0; i < r->nlabels; i++)
-		alert_obs_label(o, r->labels[i].name, r->labels[i].value);
-	/* The sample's labels (fstype, level, model) after the rule's, which
-	 * they never replace: a rule's redundancy label is what routes it. */
-	for (i = 0; i < s->nlabels; i++)
-		if (alert_obs_get_label(o, s->labels[i].name) == NULL &&
-		    word_index(reserved_labels, s->labels[i].name) < 0)
-			alert_obs_label(o, s->labels[i].name, s->labels[i].value);
-	return 1;
-}
-
-void rule_summary(const struct rule *r, const char *host, const char *instance,
-		  double value, char *dst, size_t n)
-{
-	static const char *const fields[] = { "host", "instance", "value", "probe", "rule",
-					      NULL };
-	const char *t = r->summary;
-	size_t len = 0;
-
-	if (n == 0)
-		return;
-	while (*t != '\0' && len + 1 < n) {
-		const char *rep = NULL;
-		char num[32];
-		size_t i, k = 0;
-
-		if (*t == '{') {
-			for (i = 0; fields[i] != NULL; i++) {
-				k = strlen(fields[i]);
-				if (strncmp(t + 1, fields[i], k) == 0 && t[k + 1] == '}')
-					break;
-			}
-			switch (i) {
-			case 0: rep = host; break;
-			case 1: rep = instance != NULL ? instance : ""; break;
-			case 2:
-				if (isfinite(value))
-					snprintf(num, sizeof(num), "%.4g", value);
-				else
-					hr_strlcpy(num, "-", sizeof(num));
-				rep = num;
-				break;
-			case 3: rep = r->match.probe; break;
-			case 4: rep = r->name; break;
-			default: break;
-			}
-		}
-		if (rep == NULL) {
-			dst[len++] = *t++;
-			continue;
-		}
-		len += hr_strlcpy(dst + len, rep, n - len);
-		if (len >= n)
-			len = n - 1;
-		t += k + 2;
-	}
-	dst[len] = '\0';
 }

@@ -1,11 +1,8 @@
-/* spike.c: see spike.h. The per-sample cost is a binary search and a short
- * memmove in two rolling windows (sorted copies), a k-th element search for
- * their MADs, the daily median of at most 21 seasonal values (one new
- * sorted column of 7 merged with the two kept from the previous slot, not
- * a sort of 21), the weekly one of at most 6, and three sums over a
- * 128-bin histogram; ring look-ups are offsets, not divisions. Nothing
- * grows with the length of the series (about 0.8 us a sample, 22 KB of
- * state at a 5-minute step). */
+/* spike.c: the detector (spike.h): parameters, allocation and the update,
+ * scored against the rolling windows (spike_stats.c) and the daily and
+ * weekly seasonal baselines, with decayed score histograms. Per sample: a
+ * binary search, short memmoves, a median of at most 21 values and three
+ * 128-bin sums (about 0.8 us, 22 KB of state at a 5-minute step). */
 #include "config.h"
 
 #include <float.h>
@@ -15,6 +12,7 @@
 #include <string.h>
 
 #include "spike.h"
+#include "spike_int.h"
 
 #define DAY 86400.0
 #define WEEK (7 * DAY)
@@ -24,76 +22,11 @@
 #define DAY_MIN 6          /* values at a phase (2 days) before the daily
 			    * season is used */
 #define WEEK_MIN 3         /* and (1 week) before the weekly check is */
-#define SHORT_MAX 64
-#define NHIST 3
-#define HBINS 128
 #define NOVEL_MIN 36       /* scores in the history before a new maximum counts */
 #define SEED_WEIGHT 10.0   /* scores' weight of the other kind's history kept
 			    * when the baseline changes (hist_seed) */
 #define HMAX 14.0          /* log(1 + score) of the top bin */
 #define MAD_K 1.4826       /* MAD to standard deviation for normal noise */
-
-#define SPIKE_MAGIC "HRSPIKE"
-#define SPIKE_VERSION 1u
-
-/* A rolling window: the values in arrival order and the same values sorted,
- * for the median in O(1) and the MAD in O(log n). */
-struct rollwin {
-	double *fifo, *sorted;
-	uint32_t head, n, cap;
-};
-
-struct spike {
-	struct spike_params p;
-	double step;
-	/* derived from p and step (spike_derive) */
-	uint32_t roll_cap, ring_len, day_slots, week_slots, season_days;
-	uint64_t warm_slots, refr_slots, resolve_slots, gap_slots;
-	double alpha; /* long-run decay per slot */
-
-	int have_last;
-	int64_t last_k;   /* grid slot of the last sample */
-	uint32_t last_idx; /* its place in the ring: last_k mod ring_len,
-			    * derived, so that a look-up needs no division */
-	uint64_t seen;    /* samples taken since the start */
-
-	float *ring;      /* ring_len slots by k mod ring_len; NAN: no sample */
-
-	struct rollwin raw; /* the recent values */
-	struct rollwin res; /* the recent residuals from the daily baseline */
-
-	double quantum;   /* smallest change seen between samples; 0: none yet */
-	double last_v;
-	int have_v;
-
-	double shortv[SHORT_MAX];
-	uint32_t short_head, short_cnt;
-	/* The long-run distribution of the single score (hist[0]), of its
-	 * short average (hist[1]) and of its average over 4 times as many
-	 * (hist[2]), for a spike, a burst and a sustained shift: decayed
-	 * histograms over log(1 + score), so that the tail probability is
-	 * read off the series' own history, whatever the shape of its noise.
-	 * A new score counts inc; inc grows by 1/(1 - alpha) per sample
-	 * instead of every bin shrinking. */
-	double hist[NHIST][HBINS];
-	double htotal[NHIST];
-	double inc;
-	int day_mode;     /* the scores come from the daily baseline */
-	uint64_t long_n;  /* scores seen (kept for diagnostics) */
-
-	int in_episode, has_alert;
-	int64_t last_alert_k;
-	uint64_t normal_run;
-
-	/* The daily baseline at slot k reads three columns, the values at
-	 * c - b*day for c in k-1..k+1 and b in 1..season_days; the next slot
-	 * reuses two of them. Kept sorted, by c mod 3, for the slot col_k;
-	 * derived (never saved), and dropped on any gap. */
-	double col[3][8];
-	int col_n[3];
-	int64_t col_k;
-	int col_ok;
-};
 
 void spike_params_default(struct spike_params *p)
 {
@@ -196,127 +129,8 @@ static void spike_derive(struct spike *s)
 		s->alpha = 0.5;
 }
 
-/* --- the rolling window --------------------------------------------------- */
 
-/* First index in sorted[0, n) whose value is not below v. */
-static uint32_t lower_bound(const double *a, uint32_t n, double v)
-{
-	uint32_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (a[mid] < v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static int roll_init(struct rollwin *w, uint32_t cap)
-{
-	w->fifo = malloc(cap * sizeof(double));
-	w->sorted = malloc(cap * sizeof(double));
-	w->head = w->n = 0;
-	w->cap = cap;
-	return w->fifo != NULL && w->sorted != NULL ? 0 : -1;
-}
-
-static void roll_push(struct rollwin *w, double v)
-{
-	uint32_t i;
-
-	if (w->n == w->cap) {
-		double old = w->fifo[w->head];
-
-		i = lower_bound(w->sorted, w->n, old);
-		memmove(w->sorted + i, w->sorted + i + 1, (w->n - i - 1) * sizeof(double));
-		w->n--;
-		w->fifo[w->head] = v;
-		if (++w->head == w->cap)
-			w->head = 0;
-	} else {
-		uint32_t at = w->head + w->n;
-
-		w->fifo[at >= w->cap ? at - w->cap : at] = v;
-	}
-	i = lower_bound(w->sorted, w->n, v);
-	memmove(w->sorted + i + 1, w->sorted + i, (w->n - i) * sizeof(double));
-	w->sorted[i] = v;
-	w->n++;
-}
-
-/* The k-th (0-based) smallest distance |a[i] - m| over sorted a[0, n), with
- * a[0, split) below m and a[split, n) not: two sorted runs of distances
- * (the lower one read backwards), searched in O(log n). */
-static double kth_distance(const double *a, uint32_t n, uint32_t split, double m, uint32_t k)
-{
-	uint32_t lo_n = split, hi_n = n - split, lo_off = 0, hi_off = 0;
-
-	for (;;) {
-		uint32_t i, j;
-		double x, y;
-
-		if (lo_n == 0)
-			return a[split + hi_off + k] - m;
-		if (hi_n == 0)
-			return m - a[split - 1 - lo_off - k];
-		if (k == 0) {
-			x = m - a[split - 1 - lo_off];
-			y = a[split + hi_off] - m;
-			return x < y ? x : y;
-		}
-		i = (k + 1) / 2 < lo_n ? (k + 1) / 2 : lo_n;
-		j = (k + 1) / 2 < hi_n ? (k + 1) / 2 : hi_n;
-		x = m - a[split - 1 - lo_off - (i - 1)];
-		y = a[split + hi_off + (j - 1)] - m;
-		if (x < y) {
-			lo_off += i;
-			lo_n -= i;
-			k -= i;
-		} else {
-			hi_off += j;
-			hi_n -= j;
-			k -= j;
-		}
-	}
-}
-
-/* The MAD of sorted a[0, n) about its median med. With nonmodal, when over
- * half of the values equal the median (a quantised, idle or intermittent
- * series: a disk that mostly writes nothing, a CPU idle at one reading)
- * the MAD is 0 and says nothing of how far the series moves when it does
- * move, so that every ordinary blip scored as a 10^5-sigma event and the
- * real anomaly was lost among them; the spread is then the median distance
- * of the values that differ from the median. 0 only when all of them are
- * the median (the floors take over). O(log n). */
-static double sorted_mad(const double *a, uint32_t n, double med, int nonmodal)
-{
-	uint32_t split = lower_bound(a, n, med), eq;
-	double mad;
-
-	mad = (kth_distance(a, n, split, med, (n - 1) / 2) +
-	       kth_distance(a, n, split, med, n / 2)) / 2;
-	if (mad > 0 || !nonmodal)
-		return mad;
-	eq = lower_bound(a, n, nextafter(med, INFINITY)) - split;
-	if (eq >= n)
-		return 0;
-	return kth_distance(a, n, split, med, eq + (n - eq - 1) / 2);
-}
-
-/* The rolling window's median and MAD (nonmodal: see sorted_mad). */
-static void roll_stats(const struct rollwin *w, double *med, double *mad)
-{
-	const double *a = w->sorted;
-	uint32_t n = w->n;
-
-	*med = (a[(n - 1) / 2] + a[n / 2]) / 2;
-	*mad = sorted_mad(a, n, *med, 1);
-}
-
-static struct spike *spike_alloc(const struct spike_params *p, double step, struct hr_err *err)
+struct spike *spike_alloc(const struct spike_params *p, double step, struct hr_err *err)
 {
 	struct spike *s;
 	uint32_t i;
@@ -336,8 +150,8 @@ static struct spike *spike_alloc(const struct spike_params *p, double step, stru
 	s->step = step;
 	spike_derive(s);
 	s->ring = malloc(s->ring_len * sizeof(*s->ring));
-	if (s->ring == NULL || roll_init(&s->raw, s->roll_cap) < 0 ||
-	    roll_init(&s->res, s->roll_cap) < 0) {
+	if (s->ring == NULL || spike_roll_init(&s->raw, s->roll_cap) < 0 ||
+	    spike_roll_init(&s->res, s->roll_cap) < 0) {
 		spike_free(s);
 		hr_err_set(err, "out of memory");
 		return NULL;
@@ -431,7 +245,7 @@ static int season_stats(const struct spike *s, int64_t k, uint32_t period, uint3
 	*med = median_of(v, n);
 	/* v is sorted now: its plain MAD (not the non-modal spread of the
 	 * rolling windows: of at most 21 values it would rest on a few). */
-	*mad = sorted_mad(v, (uint32_t)n, *med, 0);
+	*mad = spike_sorted_mad(v, (uint32_t)n, *med, 0);
 	return 1;
 }
 
@@ -512,7 +326,7 @@ static int season_day_stats(struct spike *s, int64_t k, double *med, double *mad
 	if (n < DAY_MIN)
 		return 0;
 	*med = (v[(n - 1) / 2] + v[n / 2]) / 2;
-	*mad = sorted_mad(v, (uint32_t)n, *med, 0);
+	*mad = spike_sorted_mad(v, (uint32_t)n, *med, 0);
 	return 1;
 }
 
@@ -545,7 +359,7 @@ static double zscore(double v, double med, double mad, double fl)
 
 /* What the likelihood step sees of a robust z: log(1 + z), clipped, so
  * that heavy tails do not crowd the histogram's top bin. */
-static double score_of(double a, double clip)
+double spike_score_of(double a, double clip)
 {
 	return log1p(fmin(a, clip));
 }
@@ -669,7 +483,7 @@ int spike_update(struct spike *s, double t, double v, struct spike_event *ev)
 		q = fabs(v - s->last_v);
 	have_roll = s->raw.n >= 3;
 	if (have_roll)
-		roll_stats(&s->raw, &med_r, &mad_r);
+		spike_roll_stats(&s->raw, &med_r, &mad_r);
 	fl = s->p.quantum_mult * q;
 	if (have_roll && s->p.rel_floor * fabs(med_r) > fl)
 		fl = s->p.rel_floor * fabs(med_r);
@@ -696,7 +510,7 @@ int spike_update(struct spike *s, double t, double v, struct spike_event *ev)
 		if (s->res.n >= ROLL_MIN) {
 			double zres;
 
-			roll_stats(&s->res, &med, &mad);
+			spike_roll_stats(&s->res, &med, &mad);
 			zres = zscore(r, med, mad, fl);
 			up = fmin(up, zres);
 			down = fmin(down, -zres);
@@ -712,7 +526,7 @@ int spike_update(struct spike *s, double t, double v, struct spike_event *ev)
 			down = fmin(down, -zr);
 		}
 		if (isfinite(r))
-			roll_push(&s->res, r);
+			spike_roll_push(&s->res, r);
 	} else if (have_roll) {
 		zr = zscore(v, med_r, mad_r, fl);
 		up = zr;
@@ -739,7 +553,7 @@ int spike_update(struct spike *s, double t, double v, struct spike_event *ev)
 
 	/* The likelihood: the score, its short average and its longer
 	 * average, each against its own long-run distribution. */
-	s->shortv[(s->short_head + s->short_cnt) % SHORT_MAX] = score_of(a, s->p.z_clip);
+	s->shortv[(s->short_head + s->short_cnt) % SHORT_MAX] = spike_score_of(a, s->p.z_clip);
 	if (s->short_cnt < 4 * (uint32_t)s->p.short_n)
 		s->short_cnt++;
 	else
@@ -797,7 +611,7 @@ int spike_update(struct spike *s, double t, double v, struct spike_event *ev)
 		s->normal_run = 0;
 	}
 
-	roll_push(&s->raw, v);
+	spike_roll_push(&s->raw, v);
 	/* The history is kept in floats: plenty for a baseline, half the
 	 * memory. Beyond their range a value is clamped. */
 	s->last_idx = (uint32_t)((uint64_t)k % s->ring_len);
@@ -816,412 +630,4 @@ int spike_update(struct spike *s, double t, double v, struct spike_event *ev)
 	s->have_last = 1;
 	s->seen++;
 	return ev->kind != SPIKE_NONE;
-}
-
-/* --- saving and loading --------------------------------------------------- */
-
-/* The blob: "HRSPIKE\0", version (u32), body length (u32), body, FNV-1a 64
- * of everything before it (u64); all little-endian, doubles as IEEE 754
- * bits. The body holds the parameters, the step and the learnt state; what
- * can be derived (sizes, the sorted window) is derived again on load, so a
- * blob can only describe a state that spike_update could have made. */
-
-struct wbuf {
-	uint8_t *p;
-	size_t len, cap;
-	int failed;
-};
-
-static void put_bytes(struct wbuf *w, const void *src, size_t n)
-{
-	if (w->failed)
-		return;
-	if (w->len + n > w->cap) {
-		size_t cap = w->cap ? w->cap : 1024;
-		uint8_t *np;
-
-		while (cap < w->len + n)
-			cap *= 2;
-		np = realloc(w->p, cap);
-		if (np == NULL) {
-			w->failed = 1;
-			return;
-		}
-		w->p = np;
-		w->cap = cap;
-	}
-	memcpy(w->p + w->len, src, n);
-	w->len += n;
-}
-
-static void put_u64(struct wbuf *w, uint64_t v)
-{
-	uint8_t b[8];
-	int i;
-
-	for (i = 0; i < 8; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
-	put_bytes(w, b, 8);
-}
-
-static void put_u32(struct wbuf *w, uint32_t v)
-{
-	uint8_t b[4];
-	int i;
-
-	for (i = 0; i < 4; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
-	put_bytes(w, b, 4);
-}
-
-static void put_f64(struct wbuf *w, double v)
-{
-	uint64_t u;
-
-	memcpy(&u, &v, 8);
-	put_u64(w, u);
-}
-
-static void put_f32(struct wbuf *w, float v)
-{
-	uint32_t u;
-
-	memcpy(&u, &v, 4);
-	put_u32(w, u);
-}
-
-static uint64_t fnv1a(const uint8_t *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
-static void put_params(struct wbuf *w, const struct spike_params *p)
-{
-	put_f64(w, p->roll_window);
-	put_f64(w, p->warmup);
-	put_f64(w, p->refractory);
-	put_f64(w, p->resolve_after);
-	put_f64(w, p->gap_reset);
-	put_f64(w, p->long_span);
-	put_u32(w, (uint32_t)p->short_n);
-	put_u32(w, (uint32_t)p->season_days);
-	put_u32(w, (uint32_t)p->weekly);
-	put_f64(w, p->z_min);
-	put_f64(w, p->z_clip);
-	put_f64(w, p->tail);
-	put_f64(w, p->quantum_mult);
-	put_f64(w, p->rel_floor);
-	put_u32(w, (uint32_t)p->dir);
-}
-
-static void put_roll(struct wbuf *w, const struct rollwin *r)
-{
-	uint32_t i;
-
-	put_u32(w, r->n);
-	for (i = 0; i < r->n; i++)
-		put_f64(w, r->fifo[(r->head + i) % r->cap]);
-}
-
-int spike_save(const struct spike *s, uint8_t **buf, size_t *len, struct hr_err *err)
-{
-	struct wbuf w = { NULL, 0, 0, 0 };
-	uint32_t i;
-
-	put_bytes(&w, SPIKE_MAGIC, 8);
-	put_u32(&w, SPIKE_VERSION);
-	put_u32(&w, 0); /* body length, filled in below */
-	put_params(&w, &s->p);
-	put_f64(&w, s->step);
-	put_u32(&w, (uint32_t)s->have_last);
-	put_u64(&w, (uint64_t)s->last_k);
-	put_u64(&w, s->seen);
-	put_u32(&w, s->ring_len);
-	for (i = 0; i < s->ring_len; i++)
-		put_f32(&w, s->ring[i]);
-	put_roll(&w, &s->raw);
-	put_roll(&w, &s->res);
-	put_f64(&w, s->quantum);
-	put_f64(&w, s->last_v);
-	put_u32(&w, (uint32_t)s->have_v);
-	put_u32(&w, s->short_cnt);
-	for (i = 0; i < s->short_cnt; i++)
-		put_f64(&w, s->shortv[(s->short_head + i) % SHORT_MAX]);
-	for (i = 0; i < NHIST * HBINS; i++)
-		put_f64(&w, s->hist[i / HBINS][i % HBINS]);
-	for (i = 0; i < NHIST; i++)
-		put_f64(&w, s->htotal[i]);
-	put_f64(&w, s->inc);
-	put_u32(&w, (uint32_t)s->day_mode);
-	put_u64(&w, s->long_n);
-	put_u32(&w, (uint32_t)s->in_episode);
-	put_u32(&w, (uint32_t)s->has_alert);
-	put_u64(&w, (uint64_t)s->last_alert_k);
-	put_u64(&w, s->normal_run);
-	if (!w.failed) {
-		uint32_t body = (uint32_t)(w.len - 16);
-		int b;
-
-		for (b = 0; b < 4; b++)
-			w.p[12 + b] = (uint8_t)(body >> (8 * b));
-		put_u64(&w, fnv1a(w.p, w.len));
-	}
-	if (w.failed) {
-		free(w.p);
-		return hr_err_set(err, "out of memory");
-	}
-	*buf = w.p;
-	*len = w.len;
-	return 0;
-}
-
-struct rbuf {
-	const uint8_t *p;
-	size_t len, off;
-	int short_read;
-};
-
-static uint64_t get_u64(struct rbuf *r)
-{
-	uint64_t v = 0;
-	int i;
-
-	if (r->len - r->off < 8) {
-		r->short_read = 1;
-		r->off = r->len;
-		return 0;
-	}
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | r->p[r->off + (size_t)i];
-	r->off += 8;
-	return v;
-}
-
-static uint32_t get_u32(struct rbuf *r)
-{
-	uint32_t v = 0;
-	int i;
-
-	if (r->len - r->off < 4) {
-		r->short_read = 1;
-		r->off = r->len;
-		return 0;
-	}
-	for (i = 3; i >= 0; i--)
-		v = v << 8 | r->p[r->off + (size_t)i];
-	r->off += 4;
-	return v;
-}
-
-static double get_f64(struct rbuf *r)
-{
-	uint64_t u = get_u64(r);
-	double v;
-
-	memcpy(&v, &u, 8);
-	return v;
-}
-
-static float get_f32(struct rbuf *r)
-{
-	uint32_t u = get_u32(r);
-	float v;
-
-	memcpy(&v, &u, 4);
-	return v;
-}
-
-/* A u32 that should be a small int; -1 (refused by the checks) when not. */
-static int get_int(struct rbuf *r)
-{
-	uint32_t v = get_u32(r);
-
-	return v > 0xffff ? -1 : (int)v;
-}
-
-static void get_params(struct rbuf *r, struct spike_params *p)
-{
-	p->roll_window = get_f64(r);
-	p->warmup = get_f64(r);
-	p->refractory = get_f64(r);
-	p->resolve_after = get_f64(r);
-	p->gap_reset = get_f64(r);
-	p->long_span = get_f64(r);
-	p->short_n = get_int(r);
-	p->season_days = get_int(r);
-	p->weekly = get_int(r);
-	p->z_min = get_f64(r);
-	p->z_clip = get_f64(r);
-	p->tail = get_f64(r);
-	p->quantum_mult = get_f64(r);
-	p->rel_floor = get_f64(r);
-	p->dir = (enum spike_dir)get_int(r);
-}
-
-static int get_roll(struct rbuf *r, struct rollwin *w, struct hr_err *err)
-{
-	uint32_t i, n = get_u32(r);
-
-	if (n > w->cap)
-		return hr_err_set(err, "rolling window of %u values, at most %u", n, w->cap);
-	for (i = 0; i < n && !r->short_read; i++) {
-		double x = get_f64(r);
-
-		if (!isfinite(x))
-			return hr_err_set(err, "rolling window: not a finite number");
-		roll_push(w, x);
-	}
-	return 0;
-}
-
-/* The body after the parameters and the step, into s (sized already). */
-static int get_state(struct rbuf *r, struct spike *s, struct hr_err *err)
-{
-	uint32_t i, n, flag;
-
-	flag = get_u32(r);
-	if (flag > 1)
-		return hr_err_set(err, "bad flag");
-	s->have_last = (int)flag;
-	s->last_k = (int64_t)get_u64(r);
-	if (s->last_k > (int64_t)9e15 || s->last_k < -(int64_t)9e15)
-		return hr_err_set(err, "time slot out of range");
-	s->last_idx = (uint32_t)((uint64_t)s->last_k % s->ring_len);
-	s->seen = get_u64(r);
-	n = get_u32(r);
-	if (r->short_read)
-		return hr_err_set(err, "truncated");
-	if (n != s->ring_len)
-		return hr_err_set(err, "seasonal history of %u slots, expected %u", n, s->ring_len);
-	if (r->len - r->off < (size_t)n * 4)
-		return hr_err_set(err, "truncated");
-	for (i = 0; i < n; i++) {
-		float x = get_f32(r);
-
-		if (isinf(x))
-			return hr_err_set(err, "seasonal history: not a finite number");
-		s->ring[i] = x;
-	}
-	if (get_roll(r, &s->raw, err) < 0 || get_roll(r, &s->res, err) < 0)
-		return -1;
-	s->quantum = get_f64(r);
-	s->last_v = get_f64(r);
-	flag = get_u32(r);
-	if (!isfinite(s->quantum) || s->quantum < 0 || !isfinite(s->last_v) || flag > 1)
-		return hr_err_set(err, "bad quantum or last value");
-	s->have_v = (int)flag;
-	n = get_u32(r);
-	if (n > 4 * (uint32_t)s->p.short_n)
-		return hr_err_set(err, "short average of %u scores, at most %d", n, 4 * s->p.short_n);
-	for (i = 0; i < n; i++) {
-		double x = get_f64(r);
-
-		if (!isfinite(x) || x < 0 || x > score_of(s->p.z_clip, s->p.z_clip))
-			return hr_err_set(err, "short average: score out of range");
-		s->shortv[i] = x;
-	}
-	s->short_head = 0;
-	s->short_cnt = n;
-	for (i = 0; i < NHIST * HBINS; i++) {
-		double x = get_f64(r);
-
-		if (!isfinite(x) || x < 0)
-			return hr_err_set(err, "score history: bad weight");
-		s->hist[i / HBINS][i % HBINS] = x;
-	}
-	for (i = 0; i < NHIST; i++) {
-		s->htotal[i] = get_f64(r);
-		if (!isfinite(s->htotal[i]) || s->htotal[i] < 0)
-			return hr_err_set(err, "score history: bad totals");
-	}
-	s->inc = get_f64(r);
-	flag = get_u32(r);
-	if (flag > 1)
-		return hr_err_set(err, "bad flag");
-	s->day_mode = (int)flag;
-	s->long_n = get_u64(r);
-	if (!isfinite(s->inc) || s->inc < 1 || s->inc > 1e100)
-		return hr_err_set(err, "score history: bad totals");
-	flag = get_u32(r);
-	if (flag > 1)
-		return hr_err_set(err, "bad flag");
-	s->in_episode = (int)flag;
-	flag = get_u32(r);
-	if (flag > 1)
-		return hr_err_set(err, "bad flag");
-	s->has_alert = (int)flag;
-	s->last_alert_k = (int64_t)get_u64(r);
-	s->normal_run = get_u64(r);
-	if (r->short_read)
-		return hr_err_set(err, "truncated");
-	if (s->has_alert && (s->last_alert_k > s->last_k || !s->have_last ||
-			     s->last_alert_k < -(int64_t)9e15))
-		return hr_err_set(err, "last alert out of range");
-	return 0;
-}
-
-struct spike *spike_load(const uint8_t *buf, size_t len, struct hr_err *err)
-{
-	struct rbuf r = { buf, 0, 16, 0 };
-	struct spike_params p;
-	struct spike *s;
-	uint32_t version, body;
-	uint64_t sum;
-	double step;
-	char why[HR_ERR_MAX];
-	struct hr_err e2;
-
-	if (len < 16 + 8 || memcmp(buf, SPIKE_MAGIC, 8) != 0) {
-		hr_err_set(err, "spike state: not a spike state (bad magic or too short)");
-		return NULL;
-	}
-	r.len = len;
-	r.off = 8;
-	version = get_u32(&r);
-	body = get_u32(&r);
-	if (version != SPIKE_VERSION) {
-		hr_err_set(err, "spike state: version %u, this build reads %u", version, SPIKE_VERSION);
-		return NULL;
-	}
-	if ((size_t)body != len - 16 - 8) {
-		hr_err_set(err, "spike state: %zu bytes, the header says %u", len - 24, body);
-		return NULL;
-	}
-	r.len = len - 8;
-	r.off = len - 8;
-	{
-		struct rbuf t = { buf, len, len - 8, 0 };
-
-		sum = get_u64(&t);
-	}
-	if (sum != fnv1a(buf, len - 8)) {
-		hr_err_set(err, "spike state: checksum mismatch (damaged)");
-		return NULL;
-	}
-	r.off = 16;
-	get_params(&r, &p);
-	step = get_f64(&r);
-	if (r.short_read) {
-		hr_err_set(err, "spike state: truncated");
-		return NULL;
-	}
-	s = spike_alloc(&p, step, &e2);
-	if (s == NULL) {
-		hr_err_set(err, "spike state: %s", e2.msg);
-		return NULL;
-	}
-	if (get_state(&r, s, &e2) < 0 || (r.off != r.len && hr_err_set(&e2, "trailing bytes"))) {
-		snprintf(why, sizeof(why), "%s", e2.msg);
-		hr_err_set(err, "spike state: %s", why);
-		spike_free(s);
-		return NULL;
-	}
-	return s;
 }
