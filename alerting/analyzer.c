@@ -284,21 +284,6 @@ static void judge_spike(struct series *se, const struct hr_sample *d,
 	se->fresh = 0;
 }
 
-static int level_holds(enum rule_op op, double v, double level)
-{
-	if (isnan(level))
-		return 0;
-	switch (op) {
-	case RULE_GT: return v > level;
-	case RULE_GE: return v >= level;
-	case RULE_LT: return v < level;
-	case RULE_LE: return v <= level;
-	case RULE_EQ: return v == level;
-	case RULE_NE: return v != level;
-	}
-	return 0;
-}
-
 /* A sample without the rule's value, and a threshold that is clear and
  * stays clear, the common cases, are judged here without rule_judge's
  * observation (a 3 KB fill and a formatted summary per sample, most of the
@@ -317,8 +302,8 @@ static int threshold_quiet(struct series *se, const struct hr_sample *d)
 	if (r->detector != RULE_THRESHOLD || st->level != 0 || st->seen == 0 || se->active ||
 	    se->fresh)
 		return 0;
-	if (level_holds(r->threshold.op, v, r->threshold.critical) ||
-	    level_holds(r->threshold.op, v, r->threshold.warning))
+	if (rule_op_holds(r->threshold.op, v, r->threshold.critical) ||
+	    rule_op_holds(r->threshold.op, v, r->threshold.warning))
 		return 0;
 	if (v < st->low)
 		st->low = v;

@@ -117,6 +117,9 @@ int rule_matches(const struct rule *r, const char *host, const struct hr_sample 
 /* The value r judges in s: 0 and *v, or -1 when s lacks it (or the
  * divisor is 0 or missing). */
 int rule_value(const struct rule *r, const struct hr_sample *s, double *v);
+/* Whether v compared with level by op holds (v > level for RULE_GT ...);
+ * a NaN level (not set) never holds. */
+int rule_op_holds(enum rule_op op, double v, double level);
 
 /* The per-series memory of a RULE_THRESHOLD or RULE_CHANGE rule: plain
  * bytes, so the analyzer persists it as they are (RULE_STATE_VERSION in

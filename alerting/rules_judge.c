@@ -62,7 +62,7 @@ int rule_value(const struct rule *r, const struct hr_sample *s, double *v)
 
 /* --- judging --------------------------------------------------------------- */
 
-static int op_holds(enum rule_op op, double v, double level)
+int rule_op_holds(enum rule_op op, double v, double level)
 {
 	if (isnan(level))
 		return 0;
@@ -82,14 +82,14 @@ static int op_holds(enum rule_op op, double v, double level)
 static int threshold_level(const struct rule *r, int level, double v)
 {
 	enum rule_op op = r->threshold.op;
-	int raw = op_holds(op, v, r->threshold.critical) ? 2 :
-		  op_holds(op, v, r->threshold.warning) ? 1 : 0;
+	int raw = rule_op_holds(op, v, r->threshold.critical) ? 2 :
+		  rule_op_holds(op, v, r->threshold.warning) ? 1 : 0;
 
 	if (raw >= level)
 		return raw;
-	if (level == 2 && op_holds(op, v, r->threshold.clear_critical))
+	if (level == 2 && rule_op_holds(op, v, r->threshold.clear_critical))
 		return 2;
-	if (op_holds(op, v, r->threshold.clear_warning))
+	if (rule_op_holds(op, v, r->threshold.clear_warning))
 		return raw > 1 ? raw : 1;
 	return raw;
 }
