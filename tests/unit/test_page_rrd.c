@@ -187,18 +187,5 @@ static CU_TestInfo tests[] = {
 
 int main(void)
 {
-	CU_SuiteInfo suites[] = {
-		{ "page_rrd", suite_init, suite_clean, NULL, NULL, tests },
-		CU_SUITE_INFO_NULL,
-	};
-	int failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_register_suites(suites);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = (int)(CU_get_number_of_failures() + CU_get_number_of_suites_failed());
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return run_suite_fixture("page_rrd", suite_init, suite_clean, tests);
 }

@@ -201,10 +201,11 @@ double sval(const struct hr_sample *s, const char *name)
 	return v ? v->v : NAN;
 }
 
-int run_suite(const char *name, CU_TestInfo *tests)
+int run_suite_fixture(const char *name, CU_InitializeFunc init, CU_CleanupFunc clean,
+		      CU_TestInfo *tests)
 {
 	CU_SuiteInfo suites[] = {
-		{ name, NULL, NULL, NULL, NULL, tests },
+		{ name, init, clean, NULL, NULL, tests },
 		CU_SUITE_INFO_NULL,
 	};
 	unsigned failed;
@@ -217,9 +218,16 @@ int run_suite(const char *name, CU_TestInfo *tests)
 	}
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	/* A suite whose init failed ran no test: that fails the run too. */
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
+		 CU_get_number_of_suites_failed();
 	CU_cleanup_registry();
 	return failed == 0 ? 0 : 1;
+}
+
+int run_suite(const char *name, CU_TestInfo *tests)
+{
+	return run_suite_fixture(name, NULL, NULL, tests);
 }
 
 int errs_has(const struct hr_errs *errs, const char *want, int prefix)

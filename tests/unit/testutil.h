@@ -52,6 +52,9 @@ double sval(const struct hr_sample *s, const char *name);
 /* Runs the suite name with its tests (CU_TestInfo array ending in
  * CU_TEST_INFO_NULL) and returns 0 when all pass, 1 otherwise. */
 int run_suite(const char *name, CU_TestInfo *tests);
+/* The same with the suite's init and clean functions (either may be NULL). */
+int run_suite_fixture(const char *name, CU_InitializeFunc init, CU_CleanupFunc clean,
+		      CU_TestInfo *tests);
 
 /* rrdcached as a child in the foreground: listening on the unix socket
  * sock, base folder base (-B -R), its pid file and log (rrdcached.log) in
